@@ -1,0 +1,5 @@
+"""python -m runlab runs the runlab command."""
+
+from runlab.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""The ``runlab`` command: one click group, one module per command group, thin commands.
+
+The group builds the :class:`~runlab.store.Store` once from ``--store`` (or
+``RUNLAB_STORE``) and passes it down through ``ctx.obj``. Every
+:class:`~runlab.errors.RunlabError` is caught here, once, and printed as one line.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import click
+
+from runlab.errors import RunlabError
+from runlab.store import DEFAULT_STORE, STORE_ENV, Store
+
+
+def _format_warning(message, category, filename, lineno, line=None):  # type: ignore[no-untyped-def]
+    return f"warning: {message}\n"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--store",
+    envvar=STORE_ENV,
+    default=DEFAULT_STORE,
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help=f"Store folder holding the runs (or ${STORE_ENV}).",
+)
+@click.version_option(package_name="runlab")
+@click.pass_context
+def cli(ctx: click.Context, store: str) -> None:
+    """Record, launch and query machine-learning runs.
+
+    \b
+    Examples:
+      runlab exec -p lr=0.1 -- python train.py --lr 0.1
+      runlab ls --where "params.lr > 0.01 and status == 'completed'" --sort metrics.acc --desc
+      runlab show 7
+    """
+    warnings.formatwarning = _format_warning
+    ctx.obj = Store.at(store)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning runlab errors into one line and their exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="runlab", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except RunlabError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()  # `runlab ls | head`: the reader left; not an error
+        sys.exit(0)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+# Command modules register themselves on `cli`; imported last because they import it.
+from runlab.cli import runs  # noqa: E402, F401

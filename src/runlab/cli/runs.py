@@ -1,0 +1,1 @@
+"""Record commands: show, logs, diff (ls lives in cli/table.py)."""

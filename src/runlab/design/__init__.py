@@ -1,0 +1,1 @@
+"""Designs: which configurations to run (Point, Grid, Sample, Group)."""

@@ -1,0 +1,1 @@
+"""The run record: folders and files that are the truth about every run."""

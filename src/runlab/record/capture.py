@@ -1,0 +1,113 @@
+"""Tee the process's stdout and stderr into a run's log files, at the file-descriptor level.
+
+Python-level redirection (``contextlib.redirect_stdout``) misses what C extensions and
+child processes write, because they write to fd 1 and 2 directly. So fd 1/2 are pointed
+at a pipe while the run lives; a thread copies the pipe to the real terminal and to the
+log. When the process has no usable fd (a notebook, a test runner that swapped
+``sys.stdout``) the capture falls back to wrapping ``sys.stdout``/``sys.stderr``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+# A child process that outlives the run keeps the pipe open; past this we stop
+# waiting for its end-of-file rather than hang the run's finish.
+_DRAIN_TIMEOUT = 2.0
+
+
+class _FdTee:
+    """Redirect one fd into a pipe whose reader writes to the original fd and a log."""
+
+    def __init__(self, fd: int, stream: IO[str], log: Path) -> None:
+        self.fd = fd
+        self.stream = stream
+        self.log = log.open("ab", buffering=0)
+        stream.flush()
+        self.saved = os.dup(fd)
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        self.thread = threading.Thread(target=self._pump, args=(read_end,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, read_end: int) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(read_end, 65536):
+                with contextlib.suppress(OSError):
+                    os.write(self.saved, chunk)
+                self.log.write(chunk)
+        os.close(read_end)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            self.stream.flush()
+        os.dup2(self.saved, self.fd)  # closes our last copy of the pipe's write end
+        self.thread.join(_DRAIN_TIMEOUT)
+        os.close(self.saved)
+        self.log.close()
+
+
+class _StreamTee(io.TextIOBase):
+    """Fallback: a text stream that writes to the original stream and to a log."""
+
+    def __init__(self, original: Any, log: Path) -> None:
+        self.original = original
+        self.log = log.open("a", encoding="utf-8")
+
+    def write(self, text: str) -> int:
+        self.original.write(text)
+        self.log.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.original.flush()
+        self.log.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.original, "isatty", lambda: False)())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", "utf-8")
+
+
+def _has_real_fd(stream: Any, fd: int) -> bool:
+    try:
+        return stream is not None and stream.fileno() == fd
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+class Capture:
+    """Capture stdout and stderr into two log files until :meth:`stop`."""
+
+    def __init__(self, stdout_log: Path, stderr_log: Path) -> None:
+        self._tees: list[_FdTee] = []
+        self._streams: list[tuple[str, Any, _StreamTee]] = []
+        for name, fd, log in (("stdout", 1, stdout_log), ("stderr", 2, stderr_log)):
+            stream = getattr(sys, name)
+            if _has_real_fd(stream, fd):
+                self._tees.append(_FdTee(fd, stream, log))
+            else:
+                tee = _StreamTee(stream, log)
+                setattr(sys, name, tee)
+                self._streams.append((name, stream, tee))
+
+    def stop(self) -> None:
+        """Restore the streams; everything written before this call is in the logs."""
+        for tee in reversed(self._tees):
+            tee.stop()
+        for name, original, stream_tee in reversed(self._streams):
+            stream_tee.flush()
+            if getattr(sys, name) is stream_tee:
+                setattr(sys, name, original)
+            stream_tee.log.close()
+        self._tees.clear()
+        self._streams.clear()

@@ -1,0 +1,204 @@
+"""Where things are in a store and in a run folder, and how run ids are claimed.
+
+A run id is the run folder's name. Automatic ids are consecutive integers claimed with
+``mkdir`` (atomic on every filesystem, NFS included): whoever creates the folder owns the
+id, so concurrent processes never collide and no lock is needed. The file ``.next-id``
+is only a hint of where to start probing, so 100,000 runs do not mean 100,000 probes;
+a stale hint costs a few extra ``mkdir`` calls, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from runlab.errors import UsageError
+
+INDEX_FILE = "index.db"
+CHANGED_DIR = ".changed"
+NEXT_ID_FILE = ".next-id"
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,+=@%-]*$")
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9_.,+=@%-]+")
+_MAX_ID_LEN = 200
+
+
+def check_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it is a safe folder name inside a store, else raise UsageError.
+
+    Allowed: letters, digits and ``_ . , + = @ % -``, not starting with ``.`` or ``-``,
+    at most 200 characters, and not the index file's name.
+    """
+    text = str(run_id)
+    if not _SAFE_ID.match(text) or len(text) > _MAX_ID_LEN or text == INDEX_FILE:
+        raise UsageError(
+            f"run id {text!r} is not allowed: use letters, digits and _.,+=@%- "
+            "(no '/', no leading '.' or '-', at most 200 characters)"
+        )
+    return text
+
+
+def safe_name(text: str) -> str:
+    """Return ``text`` made into a safe run folder name (unsafe runs of characters → ``_``)."""
+    name = _UNSAFE_CHARS.sub("_", str(text)).strip("_") or "run"
+    if name[0] in ".-":
+        name = "_" + name
+    if name == INDEX_FILE:
+        name = "_" + name
+    return name[:_MAX_ID_LEN]
+
+
+def id_sort_key(run_id: str) -> tuple[int, int, str]:
+    """Order numeric ids numerically first, then named ids alphabetically."""
+    return (0, int(run_id), "") if run_id.isdigit() else (1, 0, run_id)
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """The paths of one run folder; it holds no state beyond its location."""
+
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def params_json(self) -> Path:
+        return self.path / "params.json"
+
+    @property
+    def defaults_json(self) -> Path:
+        return self.path / "defaults.json"
+
+    @property
+    def summary_json(self) -> Path:
+        return self.path / "summary.json"
+
+    @property
+    def metrics_jsonl(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def stdout_log(self) -> Path:
+        return self.path / "stdout.log"
+
+    @property
+    def stderr_log(self) -> Path:
+        return self.path / "stderr.log"
+
+    @property
+    def error_txt(self) -> Path:
+        return self.path / "error.txt"
+
+    @property
+    def git_diff(self) -> Path:
+        return self.path / "git.diff"
+
+    @property
+    def heartbeat(self) -> Path:
+        """Touched while the run lives; its mtime tells other hosts the run is alive."""
+        return self.path / ".heartbeat"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.path / "artifacts"
+
+    def artifact(self, name: str | os.PathLike[str]) -> Path:
+        """Return the path of artifact ``name``, refusing any path that leaves ``artifacts/``."""
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            raise UsageError(f"artifact name {str(name)!r} must be a relative path inside the run")
+        return self.artifacts / rel
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """The paths of a store and the atomic claim of run folders in it."""
+
+    root: Path
+
+    @property
+    def index_db(self) -> Path:
+        return self.root / INDEX_FILE
+
+    @property
+    def changed_dir(self) -> Path:
+        return self.root / CHANGED_DIR
+
+    def run_dir(self, run_id: str | int) -> RunDir:
+        return RunDir(self.root / check_run_id(str(run_id)))
+
+    def iter_run_dirs(self) -> list[RunDir]:
+        """Every run folder (one holding a ``run.json``), in id order."""
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        dirs = [
+            RunDir(Path(e.path))
+            for e in entries
+            if e.is_dir()
+            and not e.name.startswith(".")
+            and os.path.exists(os.path.join(e.path, "run.json"))
+        ]
+        return sorted(dirs, key=lambda d: id_sort_key(d.id))
+
+    def claim_next(self) -> RunDir:
+        """Create and return the folder of the next free integer id."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        n = self._next_hint()
+        while True:
+            path = self.root / str(n)
+            try:
+                path.mkdir()
+            except FileExistsError:
+                n += 1
+                continue
+            self._write_hint(n + 1)
+            return RunDir(path)
+
+    def claim(self, run_id: str) -> RunDir | None:
+        """Create the folder of a user-given id; None if it already exists."""
+        run_dir = self.run_dir(run_id)
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.path.mkdir()
+        except FileExistsError:
+            return None
+        return run_dir
+
+    def mark_changed(self, run_id: str) -> None:
+        """Drop the marker that tells the next index reader to ingest this run."""
+        marker = self.changed_dir / run_id
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_WRONLY, 0o644)
+        except FileNotFoundError:
+            self.changed_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(marker, os.O_CREAT | os.O_WRONLY, 0o644)
+        os.close(fd)
+
+    def _next_hint(self) -> int:
+        try:
+            return max(1, int((self.root / NEXT_ID_FILE).read_text().strip() or 1))
+        except (FileNotFoundError, ValueError):
+            pass
+        numeric = [int(e.name) for e in os.scandir(self.root) if e.name.isdigit()]
+        return max(numeric, default=0) + 1
+
+    def _write_hint(self, n: int) -> None:
+        # A plain write may be torn by a concurrent writer; _next_hint then falls back
+        # to the scan, so the hint is written atomically only to keep it cheap.
+        hint = self.root / NEXT_ID_FILE
+        tmp = self.root / f".next-id.{os.getpid()}.tmp"
+        try:
+            tmp.write_text(str(n))
+            os.replace(tmp, hint)
+        except OSError:
+            pass

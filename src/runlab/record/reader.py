@@ -1,0 +1,123 @@
+"""Read one run folder back: record, params, summary, metrics, logs, and its live status.
+
+Readers never write. They tolerate what a crash leaves behind: a missing or truncated
+JSON file reads as empty (with a warning), a torn metrics line is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runlab.record.files import iter_jsonl, read_json
+from runlab.record.layout import RunDir
+from runlab.record.run import load_artifact
+from runlab.record.status import RunStatus, is_lost
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def effective_status(record: dict[str, Any], run_dir: RunDir) -> RunStatus:
+    """The status a reader should show: ``lost`` for a ``running`` run whose process is gone."""
+    raw = record.get("status") or RunStatus.LOST.value
+    try:
+        status = RunStatus(raw)
+    except ValueError:
+        return RunStatus.LOST
+    if status is RunStatus.RUNNING:
+        try:
+            beat: float | None = os.stat(run_dir.heartbeat).st_mtime
+        except FileNotFoundError:
+            beat = None
+        if is_lost(record, beat):
+            return RunStatus.LOST
+    return status
+
+
+class RunReader:
+    """A finished or live run, read from its folder. Files are read lazily, once."""
+
+    def __init__(self, path: str | os.PathLike[str] | RunDir) -> None:
+        self.run_dir = path if isinstance(path, RunDir) else RunDir(Path(path))
+
+    def __repr__(self) -> str:
+        return f"<RunReader {self.id} {self.status.value} {self.dir}>"
+
+    @property
+    def id(self) -> str:
+        return self.run_dir.id
+
+    @property
+    def dir(self) -> Path:
+        return self.run_dir.path
+
+    @cached_property
+    def record(self) -> dict[str, Any]:
+        return read_json(self.run_dir.run_json, default={}) or {}
+
+    @property
+    def name(self) -> str:
+        return str(self.record.get("name") or self.id)
+
+    @cached_property
+    def params(self) -> dict[str, Any]:
+        return read_json(self.run_dir.params_json, default={}) or {}
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        return read_json(self.run_dir.defaults_json, default={}) or {}
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        return read_json(self.run_dir.summary_json, default={}) or {}
+
+    @property
+    def tags(self) -> dict[str, Any]:
+        return dict(self.record.get("tags") or {})
+
+    @property
+    def status(self) -> RunStatus:
+        return effective_status(self.record, self.run_dir)
+
+    def metrics(self) -> pd.DataFrame:
+        """The step series as a DataFrame: one row per ``log`` call, columns step, time, keys."""
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records(list(iter_jsonl(self.run_dir.metrics_jsonl)))
+        if frame.empty:
+            return pd.DataFrame(columns=["step", "time"])
+        return frame
+
+    @property
+    def stdout(self) -> str:
+        return _read_text(self.run_dir.stdout_log)
+
+    @property
+    def stderr(self) -> str:
+        return _read_text(self.run_dir.stderr_log)
+
+    @property
+    def error(self) -> str:
+        return _read_text(self.run_dir.error_txt)
+
+    @property
+    def git_diff(self) -> str:
+        return _read_text(self.run_dir.git_diff)
+
+    def load(self, name: str) -> Any:
+        """Load an artifact saved with ``run.save(obj, name)``."""
+        return load_artifact(self.run_dir, name)
+
+    def artifact(self, name: str) -> Path:
+        """The path of a file written with ``run.open(name, ...)``."""
+        return self.run_dir.artifact(name)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
