@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runlab.errors import RunNotFound
+from runlab.errors import RunNotFound, UsageError
 from runlab.record.files import read_json
 from runlab.record.layout import RunDir, StoreLayout
 
@@ -52,6 +52,25 @@ class Store:
         if not run_dir.run_json.exists():
             raise RunNotFound(f"no run {run_id!s} in store {self.root}")
         return run_dir
+
+    def resolve(self, ref: str | int) -> RunDir:
+        """The folder of the run with id ``ref``, else of the one run named ``ref``.
+
+        A name shared by several runs resolves to the newest of them (highest id).
+        """
+        text = str(ref)
+        try:
+            return self.run_dir(text)
+        except (RunNotFound, UsageError):
+            pass
+        named = [
+            d
+            for d in self.layout.iter_run_dirs()
+            if (read_json(d.run_json, default={}, warn=False) or {}).get("name") == text
+        ]
+        if not named:
+            raise RunNotFound(f"no run with id or name {text!r} in store {self.root}")
+        return named[-1]
 
     def read_record(self, run_id: str | int) -> dict[str, Any]:
         """The ``run.json`` of a run."""

@@ -186,7 +186,7 @@ class Run:
         return path.open(mode, **kwargs)
 
     def save(self, obj: Any, name: str, *, format: str = "json") -> Path:
-        """Save ``obj`` as artifact ``name`` in ``json``, ``pickle`` or ``gzip`` (gzipped pickle)."""
+        """Save ``obj`` as artifact ``name``: ``json``, ``pickle`` or ``gzip`` (gzipped pickle)."""
         suffix = {"json": ".json", "pickle": ".pkl", "gzip": ".pkl.gz"}.get(format)
         if suffix is None:
             raise UsageError(f"save format {format!r}: use json, pickle or gzip")
