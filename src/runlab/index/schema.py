@@ -1,0 +1,95 @@
+"""The index's SQL schema and its migrations, in one place.
+
+The ``runs`` table has fixed columns (below) and one column per params/summary/tag key
+ever seen, named ``params.<key>``, ``metrics.<key>`` and ``tags.<key>`` and added with
+``ALTER TABLE`` when first met. Those dynamic columns are declared without a type, so
+SQLite keeps each value as given (an int in one run and a string in another is fine);
+the ``columns`` table remembers which types each column has held, so readers can
+decide a column's dtype from every value seen, never from the first one.
+
+Migrations are named and applied in order inside one transaction; the applied names
+are kept in ``migrations``. Never change a migration once released: add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+# (name, SQL label, how a run.json value maps to it). The public columns, in table order.
+FIXED_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name",
+    "status",
+    "start",
+    "end",
+    "duration",
+    "exit_code",
+    "git_sha",
+    "git_dirty",
+    "host",
+    "description",
+    "message",
+    "attempt",
+    "sweep",
+)
+# Bookkeeping columns: hidden from tables, used to order rows and to re-scan and to judge lost runs.
+INTERNAL_COLUMNS: tuple[str, ...] = ("_seq", "_mtime", "_pid", "_pid_start", "_params_hash")
+
+KINDS = ("params", "metrics", "tags")
+
+_INITIAL = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    status TEXT,
+    start TEXT,
+    "end" TEXT,
+    duration REAL,
+    exit_code INTEGER,
+    git_sha TEXT,
+    git_dirty INTEGER,
+    host TEXT,
+    description TEXT,
+    message TEXT,
+    attempt INTEGER,
+    sweep TEXT,
+    _seq INTEGER,
+    _mtime REAL,
+    _pid INTEGER,
+    _pid_start REAL,
+    _params_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_order ON runs (_seq, id);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+CREATE INDEX IF NOT EXISTS runs_params_hash ON runs (_params_hash);
+CREATE TABLE IF NOT EXISTS columns (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    types TEXT NOT NULL DEFAULT '',
+    position INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+def _initial(conn: Connection) -> None:
+    for statement in _INITIAL.split(";"):
+        if statement.strip():
+            conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (("0001_initial", _initial),)
+
+
+def migrate(conn: Connection) -> list[str]:
+    """Apply the migrations not yet applied, in order; return their names."""
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)")
+    done = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")}
+    applied = []
+    for name, apply in MIGRATIONS:
+        if name not in done:
+            apply(conn)
+            conn.exec_driver_sql("INSERT INTO migrations (name) VALUES (?)", (name,))
+            applied.append(name)
+    return applied
