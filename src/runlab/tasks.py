@@ -1,0 +1,203 @@
+"""Tasks: what is done with a config — named shell command templates, or a Python callable.
+
+Command templates use mlrunner's grammar:
+
+- ``{p}`` is the value of param ``p``, shell-quoted (``shlex.quote``): a value with
+  spaces, quotes, ``;``, ``$(...)``, newlines or unicode reaches the program literally;
+- ``[p]`` is ``--p value``, or ``--p`` alone for ``True``, or nothing for ``False``/``None``;
+- reserved names: ``{_output}`` the run folder, ``{_id}``, ``{_name}``, ``{_sweep}``,
+  ``{_time}`` (the launch time, ``YYYYmmdd-HHMMSS``);
+- ``{{`` and ``}}`` are literal braces, and ``${NAME}`` is left to the shell, so shell
+  variables keep working inside templates.
+
+Templates are parsed once, when the sweep is loaded, so a placeholder with no value or
+a param used both as ``{p}`` and ``[p]`` is an error before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from runlab.errors import UsageError
+
+RESERVED = ("_output", "_id", "_name", "_sweep", "_time")
+
+# {{ or }} (escapes) | ${...} (the shell's) | {name} | [name]
+_TOKEN = re.compile(
+    r"(?P<escape>\{\{|\}\})"
+    r"|(?P<shell>\$\{[^}]*\})"
+    r"|\{(?P<value>[A-Za-z_][A-Za-z0-9_.-]*)\}"
+    r"|\[(?P<flag>[A-Za-z_][A-Za-z0-9_.-]*)\]"
+)
+
+
+def render_value(value: Any) -> str:
+    """A param value as command-line text: ``True``/``False``, numbers as Python prints them."""
+    if isinstance(value, (list, tuple, dict)):
+        import json
+
+        return json.dumps(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One named command template, parsed. ``values``/``flags`` are the params it uses."""
+
+    name: str
+    template: str
+    values: tuple[str, ...]
+    flags: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, name: str, template: str, *, where: str = "") -> Command:
+        """Parse a template; ``where`` (e.g. ``params.yaml:3``) prefixes error messages."""
+        if not isinstance(template, str) or not template.strip():
+            raise UsageError(f"{where}command {name!r} is empty")
+        values: list[str] = []
+        flags: list[str] = []
+        for match in _TOKEN.finditer(template):
+            if match["value"]:
+                values.append(match["value"])
+            elif match["flag"]:
+                flags.append(match["flag"])
+        both = sorted(set(values) & set(flags))
+        if both:
+            raise UsageError(
+                f"{where}command {name!r} uses {both[0]!r} both as {{{both[0]}}} and [{both[0]}]"
+            )
+        reserved = [f for f in flags if f in RESERVED]
+        if reserved:
+            raise UsageError(
+                f"{where}command {name!r}: [{reserved[0]}] is reserved; write {{{reserved[0]}}}"
+            )
+        return cls(name, template, tuple(dict.fromkeys(values)), tuple(dict.fromkeys(flags)))
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The config keys this command needs (reserved names excluded)."""
+        return tuple(p for p in (*self.values, *self.flags) if p not in RESERVED)
+
+    def check(self, keys: Sequence[str] | Mapping[str, Any], *, where: str = "") -> None:
+        """Raise UsageError naming the first placeholder that has no value among ``keys``."""
+        missing = [p for p in self.values if p not in RESERVED and p not in keys]
+        if missing:
+            raise UsageError(
+                f"{where}command {self.name!r}: placeholder {{{missing[0]}}} has no value"
+            )
+        missing = [p for p in self.flags if p not in keys]
+        if missing:
+            raise UsageError(
+                f"{where}command {self.name!r}: placeholder [{missing[0]}] has no value"
+            )
+
+    def render(self, config: Mapping[str, Any], reserved: Mapping[str, Any]) -> str:
+        """The command line for ``config``; every substituted value is shell-quoted."""
+
+        def substitute(match: re.Match[str]) -> str:
+            if match["escape"]:
+                return match["escape"][0]
+            if match["shell"]:
+                return match["shell"]
+            key = match["value"]
+            if key is not None:
+                source = reserved if key in RESERVED else config
+                if key not in source:
+                    raise UsageError(f"command {self.name!r}: placeholder {{{key}}} has no value")
+                return shlex.quote(render_value(source[key]))
+            key = match["flag"]
+            if key not in config:
+                raise UsageError(f"command {self.name!r}: placeholder [{key}] has no value")
+            value = config[key]
+            if value is None or value is False:
+                return ""
+            if value is True:
+                return shlex.quote(f"--{key}")
+            return f"{shlex.quote('--' + key)} {shlex.quote(render_value(value))}"
+
+        return _TOKEN.sub(substitute, self.template)
+
+
+@dataclass(frozen=True)
+class CommandTask:
+    """An ordered list of named commands, run one after the other on one slot."""
+
+    commands: tuple[Command, ...]
+
+    @classmethod
+    def from_templates(cls, templates: str | Mapping[str, str], *, where: str = "") -> CommandTask:
+        """Parse ``template:`` of a sweep file: one string (named ``main``) or named strings."""
+        if isinstance(templates, str):
+            return cls((Command.parse("main", templates, where=where),))
+        if not isinstance(templates, Mapping) or not templates:
+            raise UsageError(
+                f"{where}template must be a command string or a mapping of named commands"
+            )
+        return cls(tuple(Command.parse(str(n), t, where=where) for n, t in templates.items()))
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for c in self.commands for p in c.params))
+
+    def check(self, keys: Sequence[str] | Mapping[str, Any], *, where: str = "") -> None:
+        for command in self.commands:
+            command.check(keys, where=where)
+
+    def render(
+        self, config: Mapping[str, Any], reserved: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
+        """(name, command line) for each command, in order."""
+        return [(c.name, c.render(config, reserved)) for c in self.commands]
+
+    def identity(self) -> str:
+        """Text that changes when the task changes (part of a run's identity in a sweep)."""
+        return "\n".join(f"{c.name}={c.template}" for c in self.commands)
+
+
+@dataclass(frozen=True)
+class CallableTask:
+    """A Python function ``fn(config, run)``; a returned dict merges into the summary.
+
+    Held as ``module:function`` so a worker process can import it by name.
+    """
+
+    target: str
+
+    def load(self) -> Callable[..., Any]:
+        """Import the function (``module:function``, or ``path/to/file.py:function``)."""
+        import importlib
+        import importlib.util
+        from pathlib import Path
+
+        module_name, _, attr = self.target.rpartition(":")
+        if not module_name or not attr:
+            raise UsageError(f"task {self.target!r}: write module:function or file.py:function")
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.is_file():
+                raise UsageError(f"task {self.target!r}: no file {module_name}")
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                raise UsageError(
+                    f"task {self.target!r}: cannot import {module_name} ({exc})"
+                ) from exc
+        fn = getattr(module, attr, None)
+        if not callable(fn):
+            raise UsageError(f"task {self.target!r}: {module_name} has no function {attr!r}")
+        return fn
+
+    def identity(self) -> str:
+        return f"callable={self.target}"
+
+
+Task = CommandTask | CallableTask
