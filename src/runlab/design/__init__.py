@@ -1,1 +1,43 @@
-"""Designs: which configurations to run (Point, Grid, Sample, Group)."""
+"""Designs: which configurations to run (Point, Grid, Sample, Group).
+
+Usage::
+
+    from runlab.design import Grid, Point, Sample, loguniform
+
+    design = Grid(model=["mlp", "cnn"], lr=[0.1, 0.01], name="{model}-{lr}") + Point(
+        model="linear", lr=1.0
+    )
+    expansion = design.expand("baseline")
+    expansion.names   # ('mlp-0.1', 'mlp-0.01', 'cnn-0.1', 'cnn-0.01', 'lr=1,model=linear')
+    Sample(20, seed=0, lr=loguniform(1e-5, 1e-1), opt=["adam", "sgd"])
+
+Only the names in ``__all__`` are public; the modules are implementation.
+"""
+
+from __future__ import annotations
+
+from runlab.design.base import Design
+from runlab.design.designs import Grid, Group, Point, Sample
+from runlab.design.diff import Diff, KeyDiff, diff
+from runlab.design.distributions import choice, loguniform, normal, randint, uniform
+from runlab.design.expansion import Config, Dropped, DropReason, Expansion
+
+__all__ = [
+    "Config",
+    "Design",
+    "Diff",
+    "DropReason",
+    "Dropped",
+    "Expansion",
+    "Grid",
+    "Group",
+    "KeyDiff",
+    "Point",
+    "Sample",
+    "choice",
+    "diff",
+    "loguniform",
+    "normal",
+    "randint",
+    "uniform",
+]
