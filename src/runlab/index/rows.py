@@ -92,6 +92,7 @@ def run_row(run_dir: RunDir) -> tuple[dict[str, Any], dict[str, str]] | None:
         "_pid": record.get("pid"),
         "_pid_start": record.get("pid_start"),
         "_params_hash": record.get("params_hash"),
+        "_key": record.get("key"),
     }
     types: dict[str, str] = {}
     sources = (

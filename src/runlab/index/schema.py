@@ -35,7 +35,14 @@ FIXED_COLUMNS: tuple[str, ...] = (
     "sweep",
 )
 # Bookkeeping columns: hidden from tables, used to order rows and to re-scan and to judge lost runs.
-INTERNAL_COLUMNS: tuple[str, ...] = ("_seq", "_mtime", "_pid", "_pid_start", "_params_hash")
+INTERNAL_COLUMNS: tuple[str, ...] = (
+    "_seq",
+    "_mtime",
+    "_pid",
+    "_pid_start",
+    "_params_hash",
+    "_key",
+)
 
 KINDS = ("params", "metrics", "tags")
 
@@ -79,7 +86,17 @@ def _initial(conn: Connection) -> None:
             conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (("0001_initial", _initial),)
+def _sweep_key(conn: Connection) -> None:
+    # A sweep finds its done runs by key (config + task hash): 100,000 configs are
+    # planned against the store with one indexed lookup instead of reading folders.
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN _key TEXT")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS runs_key ON runs (_key)")
+
+
+MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
+    ("0001_initial", _initial),
+    ("0002_sweep_key", _sweep_key),
+)
 
 
 def migrate(conn: Connection) -> list[str]:
