@@ -1,0 +1,1 @@
+"""Launching sweeps: decide what to run (plan), then run it on slots (launchers)."""

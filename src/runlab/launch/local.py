@@ -1,0 +1,398 @@
+"""The local launcher: run a plan's runs on this machine's slots, in parallel.
+
+One thread per slot takes the next run from a shared queue, so a slot runs one task at
+a time and a task's named commands run in order on that slot. Commands start in their
+own session (process group): cancelling a run kills its whole process tree, and
+Ctrl-C at the terminal reaches the launcher only, which decides. On Ctrl-C or SIGTERM
+every running tree gets SIGTERM, then SIGKILL after the grace period; those runs are
+``interrupted``, and the runs not yet started are left for the next ``runlab run``.
+
+Python tasks run in one long-lived worker process per slot (``launch/worker.py``), so
+a sweep pays the interpreter start once per slot, not once per run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from runlab.launch.plan import Plan, PlannedRun
+from runlab.launch.runfolder import Outcome, close_attempt, note_tree, open_attempt
+from runlab.launch.slots import Slot
+from runlab.record.layout import RunDir
+from runlab.record.status import HEARTBEAT_SECONDS, RunStatus
+from runlab.store import Store
+from runlab.tasks import CallableTask, CommandTask, Task
+
+# Characters that need a shell; a command without them is executed directly (no sh).
+_SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n!]")
+TIMEOUT_EXIT_CODE = 124  # as coreutils `timeout` reports it
+
+
+@dataclass
+class Event:
+    """What a launcher tells its caller: a run started or finished on a slot."""
+
+    kind: str  # "start" | "finish" | "skip"
+    entry: PlannedRun
+    slot: Slot | None = None
+    outcome: Outcome | None = None
+    attempt: int = 0
+
+
+@dataclass
+class LaunchResult:
+    """Every run's final outcome, and whether the launch was interrupted."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[str]:
+        return [k for k, o in self.outcomes.items() if o.status is not RunStatus.COMPLETED]
+
+
+def command_argv(line: str) -> list[str]:
+    """The argv for a rendered command: run directly when it needs no shell."""
+    if _SHELL_SYNTAX.search(line):
+        return ["/bin/sh", "-c", line]
+    return shlex.split(line)
+
+
+class _Active:
+    """A process running for a run, and when it must stop."""
+
+    def __init__(
+        self, proc: subprocess.Popen[Any], deadline: float | None, run_dir: RunDir
+    ) -> None:
+        self.proc = proc
+        self.deadline = deadline
+        self.run_dir = run_dir
+        self.timed_out = False
+        self.cancelled = False
+
+
+class LocalLauncher:
+    """Run plans on local slots. ``launch`` blocks until done or cancelled.
+
+    Usage::
+
+        launcher = LocalLauncher(store, make_slots(workers=2), timeout=600, retries=1)
+        result = launcher.launch(plan, task, sweep="svm")
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        slots: Sequence[Slot],
+        *,
+        timeout: float | None = None,
+        retries: int = 0,
+        grace: float = 10.0,
+        force: bool = False,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.slots = list(slots)
+        self.timeout = timeout
+        self.retries = retries
+        self.grace = grace
+        self.force = force
+        self.on_event = on_event or (lambda event: None)
+        self._queue: queue.Queue[PlannedRun] = queue.Queue()
+        self._active: dict[int, _Active] = {}
+        self._workers: dict[int, subprocess.Popen[str]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._result = LaunchResult()
+
+    # -- the one verb ---------------------------------------------------------------
+    def launch(self, plan: Plan, task: Task, *, sweep: str) -> LaunchResult:
+        """Run every run of the plan that will run; return their outcomes."""
+        for entry in plan.to_run:
+            self._queue.put(entry)
+        threads = [
+            threading.Thread(target=self._slot_loop, args=(slot, task, sweep), daemon=True)
+            for slot in self.slots
+        ]
+        for thread in threads:
+            thread.start()
+        last_beat = time.monotonic()
+        while alive := [t for t in threads if t.is_alive()]:
+            alive[0].join(0.2)
+            self._enforce_deadlines()
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                last_beat = time.monotonic()
+                self._heartbeat()
+        self._stop_workers()
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop: no new runs; running trees get SIGTERM, SIGKILL after the grace period."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._result.interrupted = True
+        with self._lock:
+            active = list(self._active.values())
+            workers = list(self._workers.values())
+        for item in active:
+            item.cancelled = True
+            _signal_group(item.proc, signal.SIGTERM)
+        for worker in workers:
+            _signal_group(worker, signal.SIGTERM)
+        threading.Thread(target=self._kill_after_grace, args=(active, workers), daemon=True).start()
+
+    # -- slots ----------------------------------------------------------------------
+    def _slot_loop(self, slot: Slot, task: Task, sweep: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                entry = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            for attempt in range(self.retries + 1):
+                outcome = self._run_once(slot, entry, task, sweep, force=self.force or attempt > 0)
+                if outcome is None:
+                    self.on_event(Event("skip", entry, slot))
+                    break
+                self._result.outcomes[entry.run_id] = outcome
+                self.on_event(Event("finish", entry, slot, outcome, attempt))
+                if outcome.status is not RunStatus.FAILED or self._stopping.is_set():
+                    break
+
+    def _run_once(
+        self, slot: Slot, entry: PlannedRun, task: Task, sweep: str, *, force: bool
+    ) -> Outcome | None:
+        command = (
+            [line for _, line in entry.commands]
+            if isinstance(task, CommandTask)
+            else [f"{task.target}"]  # type: ignore[union-attr]
+        )
+        opened = open_attempt(
+            self.store.layout,
+            entry.run_id,
+            entry.config.params,
+            key=entry.key,
+            name=entry.config.name,
+            sweep=sweep,
+            command=command,
+            force=force or entry.state.value == "forced",
+        )
+        if opened is None:
+            return None
+        run_dir, record = opened
+        self.on_event(Event("start", entry, slot, attempt=int(record["attempt"])))
+        started = time.time()
+        env = {
+            **os.environ,
+            **slot.env(),
+            "RUNLAB_RUN_DIR": str(run_dir.path),
+            "RUNLAB_RUN_ID": run_dir.id,
+            "RUNLAB_STORE": str(self.store.root),
+        }
+        deadline = started + self.timeout if self.timeout else None
+        try:
+            if isinstance(task, CommandTask):
+                outcome = self._run_commands(slot, run_dir, entry, env, deadline)
+            else:
+                outcome = self._run_callable(slot, run_dir, task, env, deadline)
+        except BaseException as exc:  # a launcher bug must not leave the run "running"
+            outcome = Outcome(RunStatus.FAILED, 1, f"runlab: {type(exc).__name__}: {exc}")
+        close_attempt(self.store.layout, run_dir, record, outcome, started)
+        return outcome
+
+    def _run_commands(
+        self,
+        slot: Slot,
+        run_dir: RunDir,
+        entry: PlannedRun,
+        env: dict[str, str],
+        deadline: float | None,
+    ) -> Outcome:
+        logs = run_dir.path / "logs"
+        logs.mkdir(exist_ok=True)
+        for name, line in entry.commands:
+            argv = command_argv(line)
+            with open(logs / f"{name}.log", "ab") as log:
+                try:
+                    proc = subprocess.Popen(
+                        argv,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env=env,
+                        start_new_session=True,
+                    )
+                except OSError as exc:
+                    log.write(f"runlab: cannot start {argv[0]}: {exc.strerror}\n".encode())
+                    return Outcome(
+                        RunStatus.FAILED,
+                        127,
+                        f"command {name!r}: cannot start {argv[0]}: {exc.strerror}",
+                    )
+                item = self._track(slot, proc, deadline, run_dir)
+                note_tree(run_dir, proc.pid)
+                code = proc.wait()
+                self._untrack(slot)
+            outcome = _judge(name, code, item, self.timeout)
+            if outcome is not None:
+                return outcome
+        return Outcome(RunStatus.COMPLETED, 0)
+
+    def _run_callable(
+        self,
+        slot: Slot,
+        run_dir: RunDir,
+        task: CallableTask,
+        env: dict[str, str],
+        deadline: float | None,
+    ) -> Outcome:
+        worker = self._worker(slot)
+        request = {
+            "run_dir": str(run_dir.path),
+            "target": task.target,
+            "env": {k: env[k] for k in ("RUNLAB_RUN_DIR", "RUNLAB_RUN_ID", "RUNLAB_STORE")},
+        }
+        item = self._track(slot, worker, deadline, run_dir)
+        note_tree(run_dir, worker.pid)
+        assert worker.stdin is not None and worker.stdout is not None
+        try:
+            worker.stdin.write(json.dumps(request) + "\n")
+            worker.stdin.flush()
+            answer = worker.stdout.readline()
+        except (BrokenPipeError, OSError):
+            answer = ""
+        self._untrack(slot)
+        if answer:
+            data = json.loads(answer)
+            return Outcome(
+                RunStatus(data["status"]),
+                int(data["exit_code"]),
+                data.get("error"),
+                data.get("error_text"),
+            )
+        code = worker.wait()
+        with self._lock:
+            self._workers.pop(slot.index, None)
+        return _judge("task", code, item, self.timeout) or Outcome(
+            RunStatus.FAILED, 1, "the worker process ended without an answer"
+        )
+
+    def _worker(self, slot: Slot) -> subprocess.Popen[str]:
+        with self._lock:
+            worker = self._workers.get(slot.index)
+            if worker is not None and worker.poll() is None:
+                return worker
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "runlab.launch.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, **slot.env()},
+                start_new_session=True,
+            )
+            self._workers[slot.index] = worker
+            return worker
+
+    # -- bookkeeping ----------------------------------------------------------------
+    def _track(
+        self, slot: Slot, proc: subprocess.Popen[Any], deadline: float | None, run_dir: RunDir
+    ) -> _Active:
+        item = _Active(proc, deadline, run_dir)
+        with self._lock:
+            self._active[slot.index] = item
+        if self._stopping.is_set():  # cancelled between the queue and the start
+            item.cancelled = True
+            _signal_group(proc, signal.SIGTERM)
+        return item
+
+    def _untrack(self, slot: Slot) -> None:
+        with self._lock:
+            self._active.pop(slot.index, None)
+
+    def _enforce_deadlines(self) -> None:
+        now = time.time()
+        with self._lock:
+            expired = [
+                a
+                for a in self._active.values()
+                if a.deadline and now > a.deadline and not a.timed_out
+            ]
+        for item in expired:
+            item.timed_out = True
+            _signal_group(item.proc, signal.SIGTERM)
+            threading.Thread(target=self._kill_after_grace, args=([item], []), daemon=True).start()
+
+    def _kill_after_grace(
+        self, active: list[_Active], workers: list[subprocess.Popen[str]]
+    ) -> None:
+        end = time.monotonic() + self.grace
+        procs = [a.proc for a in active] + workers
+        while time.monotonic() < end and any(p.poll() is None for p in procs):
+            time.sleep(0.05)
+        for proc in procs:
+            if proc.poll() is None:
+                _signal_group(proc, signal.SIGKILL)
+
+    def _heartbeat(self) -> None:
+        with self._lock:
+            dirs = [a.run_dir for a in self._active.values()]
+        for run_dir in dirs:
+            try:
+                os.utime(run_dir.heartbeat)
+            except OSError:
+                pass
+
+    def _stop_workers(self) -> None:
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for worker in workers:
+            stdin: IO[str] | None = worker.stdin
+            if stdin is not None:
+                try:
+                    stdin.close()
+                except OSError:
+                    pass
+            try:
+                worker.wait(timeout=self.grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(worker, signal.SIGKILL)
+                worker.wait()
+
+
+def _judge(name: str, code: int, item: _Active, timeout: float | None) -> Outcome | None:
+    """The outcome of a command that exited with ``code``; None when it succeeded."""
+    if item.timed_out:
+        return Outcome(
+            RunStatus.FAILED, TIMEOUT_EXIT_CODE, f"command {name!r} timed out after {timeout:g}s"
+        )
+    if item.cancelled:
+        return Outcome(RunStatus.INTERRUPTED, 128 + signal.SIGTERM, f"command {name!r} interrupted")
+    if code == 0:
+        return None
+    if code < 0:
+        sig = -code
+        status = (
+            RunStatus.INTERRUPTED if sig in (signal.SIGINT, signal.SIGTERM) else RunStatus.FAILED
+        )
+        return Outcome(status, 128 + sig, f"command {name!r} killed by {signal.Signals(sig).name}")
+    return Outcome(RunStatus.FAILED, code, f"command {name!r} exited with {code}")
+
+
+def _signal_group(proc: subprocess.Popen[Any], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,239 @@
+"""Open and close a sweep run's folder: claim it, record the attempt, record the outcome.
+
+The launcher, not the task, owns a sweep run's status: ``run.json`` carries the
+launcher's pid, so a launcher killed with SIGKILL leaves its runs ``running`` with a dead
+pid, which every reader judges ``lost`` and the next ``runlab run`` runs again.
+
+Two launchers on the same store never run one config at once: a run folder is claimed
+by creating ``.claim`` exclusively (``O_EXCL``), and the record is read again after the
+claim, so a config another launcher completed a moment ago is not run twice. A claim
+whose owner is gone (same host: pid dead; another host: no heartbeat for a minute) is
+taken over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from runlab.canonical import config_hash, to_jsonable
+from runlab.record import git as gitmod
+from runlab.record.files import atomic_write_json, atomic_write_text, read_json
+from runlab.record.layout import RunDir, StoreLayout
+from runlab.record.run import base_record, utc_iso
+from runlab.record.status import LOST_AFTER_SECONDS, RunStatus, process_start_time
+
+CLAIM_FILE = ".claim"
+TREE_FILE = ".tree"  # the process group of the running task: {"host", "pid", "start"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt of a run ended."""
+
+    status: RunStatus
+    exit_code: int
+    error: str | None = None
+    error_text: str | None = None
+    summary: Mapping[str, Any] | None = None
+
+
+def claim(run_dir: RunDir) -> bool:
+    """Claim a run folder for this process; False if a live launcher holds it."""
+    path = run_dir.path / CLAIM_FILE
+    mine = json.dumps(
+        {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "pid_start": process_start_time(os.getpid()),
+        }
+    )
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _claim_is_stale(run_dir, path):
+                return False
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(mine)
+        return True
+    return False
+
+
+def release(run_dir: RunDir) -> None:
+    for name in (CLAIM_FILE, TREE_FILE):
+        try:
+            os.unlink(run_dir.path / name)
+        except FileNotFoundError:
+            pass
+
+
+def note_tree(run_dir: RunDir, pid: int) -> None:
+    """Remember the process group a task runs in, so a later attempt can end a leftover."""
+    info = {"host": socket.gethostname(), "pid": pid, "start": process_start_time(pid)}
+    atomic_write_json(run_dir.path / TREE_FILE, info)
+
+
+def kill_leftover_tree(run_dir: RunDir) -> bool:
+    """SIGKILL the process group a dead launcher left running in this folder; True if one was.
+
+    Only on the same host, and only if the group leader is the very process recorded
+    (same start time), so a recycled pid is never killed.
+    """
+    import signal
+
+    info = read_json(run_dir.path / TREE_FILE, default=None, warn=False)
+    if not isinstance(info, dict) or info.get("host") != socket.gethostname():
+        return False
+    pid, start = int(info.get("pid") or 0), info.get("start")
+    alive = process_start_time(pid) if pid > 0 else None
+    if alive is None or start is None or abs(alive - float(start)) > 1.0:
+        return False
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _claim_is_stale(run_dir: RunDir, path: os.PathLike[str]) -> bool:
+    owner = read_json(path, default=None, warn=False)  # type: ignore[arg-type]
+    if not isinstance(owner, dict):
+        try:  # being written this very moment, or torn by a crash: judge by its age
+            return time.time() - os.stat(path).st_mtime > LOST_AFTER_SECONDS
+        except FileNotFoundError:
+            return True
+    if owner.get("host") == socket.gethostname():
+        started = process_start_time(int(owner.get("pid") or 0))
+        return started is None or (
+            owner.get("pid_start") is not None and abs(started - float(owner["pid_start"])) > 1.0
+        )
+    try:
+        beat = os.stat(run_dir.heartbeat).st_mtime
+    except FileNotFoundError:
+        beat = os.stat(path).st_mtime
+    return time.time() - beat > LOST_AFTER_SECONDS
+
+
+def open_attempt(
+    layout: StoreLayout,
+    run_id: str,
+    params: Mapping[str, Any],
+    *,
+    key: str,
+    name: str,
+    sweep: str,
+    command: list[str],
+    force: bool = False,
+) -> tuple[RunDir, dict[str, Any]] | None:
+    """Claim and open the run folder for a new attempt; None when it must not run now.
+
+    It must not run when another launcher holds it, or when (re-read after the claim)
+    it turns out completed with this key and ``force`` is off.
+    """
+    run_dir = layout.run_dir(run_id)
+    run_dir.path.mkdir(parents=True, exist_ok=True)
+    if not claim(run_dir):
+        return None
+    kill_leftover_tree(run_dir)
+    previous = read_json(run_dir.run_json, default=None, warn=False)
+    if (
+        isinstance(previous, dict)
+        and previous.get("key") == key
+        and previous.get("status") == RunStatus.COMPLETED.value
+        and not force
+    ):
+        release(run_dir)
+        return None
+    state = gitmod.git_state()
+    params_json = to_jsonable(dict(params))
+    record = base_record(
+        run_id,
+        name=name,
+        description="",
+        tags=None,
+        params_hash=config_hash(params_json),
+        git=state.as_record() if state is not None else None,
+        command=command,
+        sweep=sweep,
+    )
+    record["key"] = key
+    if isinstance(previous, dict):
+        attempt = int(previous.get("attempt") or 1)
+        _keep_old_logs(run_dir, attempt)
+        record.update(
+            attempt=attempt + 1,
+            start=previous.get("start") or record["start"],
+            duration=previous.get("duration") or 0.0,
+            tags=previous.get("tags") or {},
+            description=previous.get("description") or "",
+        )
+    atomic_write_json(run_dir.params_json, params_json)
+    if state is not None and state.dirty and state.diff:
+        atomic_write_text(run_dir.git_diff, state.diff)
+    run_dir.heartbeat.touch()
+    atomic_write_json(run_dir.run_json, record)
+    layout.mark_changed(run_id)
+    return run_dir, record
+
+
+def close_attempt(
+    layout: StoreLayout, run_dir: RunDir, record: dict[str, Any], outcome: Outcome, started: float
+) -> dict[str, Any]:
+    """Record the outcome of an attempt, write its numbered report, release the claim."""
+    if outcome.error_text or (outcome.error and outcome.status is not RunStatus.COMPLETED):
+        atomic_write_text(run_dir.error_txt, (outcome.error_text or outcome.error or "") + "\n")
+    now = time.time()
+    record = dict(record)
+    record.update(
+        status=outcome.status.value,
+        end=utc_iso(now),
+        duration=round(float(record.get("duration") or 0.0) + now - started, 6),
+        exit_code=outcome.exit_code,
+        error=outcome.error,
+    )
+    summary = read_json(run_dir.summary_json, default={}, warn=False) or {}
+    reports = run_dir.path / "reports"
+    reports.mkdir(exist_ok=True)
+    atomic_write_json(
+        reports / f"{record['attempt']}.json",
+        {
+            "attempt": record["attempt"],
+            "status": outcome.status.value,
+            "final": outcome.status is RunStatus.COMPLETED,
+            "end": record["end"],
+            "summary": summary,
+        },
+    )
+    atomic_write_json(run_dir.run_json, record)
+    layout.mark_changed(run_dir.id)
+    release(run_dir)
+    return record
+
+
+def _keep_old_logs(run_dir: RunDir, attempt: int) -> None:
+    """Move the previous attempt's logs to ``logs/attempt-<n>/`` so the new ones start empty."""
+    keep = run_dir.path / "logs" / f"attempt-{attempt}"
+    moved = False
+    for path in (
+        run_dir.stdout_log,
+        run_dir.stderr_log,
+        run_dir.error_txt,
+        *sorted((run_dir.path / "logs").glob("*.log")),
+    ):
+        if path.exists():
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), keep / path.name)
+            moved = True
+    del moved
