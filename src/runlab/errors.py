@@ -10,6 +10,8 @@ with the class's ``exit_code``; anything else is a bug and keeps its traceback::
     ├── RunNotFound             exit 2   no run with that id or name in the store
     ├── RunConflict             exit 2   reusing a run whose params or code differ
     ├── DirtyRepository         exit 2   require_clean and the git tree has changes
+    ├── CommandNotFound         exit 127 `runlab exec`: the command does not exist
+    ├── CommandNotExecutable    exit 126 `runlab exec`: the command cannot be executed
     └── StoreError              exit 1   the store on disk cannot be used (permissions, corruption)
 """
 
@@ -46,6 +48,18 @@ class RunConflict(UsageError):
 
 class DirtyRepository(UsageError):
     """``require_clean`` was asked and the git working tree has uncommitted changes."""
+
+
+class CommandNotFound(RunlabError):
+    """The command given to ``runlab exec`` does not exist (exit 127, as a shell says)."""
+
+    exit_code = 127
+
+
+class CommandNotExecutable(RunlabError):
+    """The command given to ``runlab exec`` exists but cannot be run (exit 126, as a shell says)."""
+
+    exit_code = 126
 
 
 class StoreError(RunlabError):

@@ -1,1 +1,229 @@
 """Record commands: show, logs, diff (ls lives in cli/table.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from runlab.cli import cli
+from runlab.cli.common import pass_store
+from runlab.record.compare import UNSET, RunDiff, diff_runs
+from runlab.record.files import dumps, read_json
+from runlab.record.logs import follow, tail_offset
+from runlab.record.overview import TAIL_LINES, RunOverview, overview
+from runlab.record.reader import RunReader, effective_status
+from runlab.record.status import RunStatus
+from runlab.store import Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cli.command("show")
+@click.argument("run")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@pass_store
+def show(store: Store, run: str, as_json: bool) -> None:
+    """Show one run: its record, params, summary and the end of its output.
+
+    RUN is a run id or a run name (the newest run of that name).
+
+    \b
+    Examples:
+      runlab show 7
+      runlab show baseline --json
+    """
+    view = overview(RunReader(store.resolve(run)))
+    if as_json:
+        click.echo(dumps(view.as_json()))
+        return
+    _print_overview(view)
+
+
+@cli.command("logs", short_help="Print a run's stdout or stderr.")
+@click.argument("run")
+@click.option("--stderr", "stderr", is_flag=True, help="Print stderr.log instead of stdout.log.")
+@click.option(
+    "-f", "--follow", "keep_following", is_flag=True, help="Keep printing while the run is running."
+)
+@click.option(
+    "-n",
+    "--tail",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Start from the last N lines (default: the whole log).",
+)
+@pass_store
+def logs(store: Store, run: str, stderr: bool, keep_following: bool, tail: int | None) -> None:
+    """Print the output a run wrote to stdout (or stderr), as it was written.
+
+    \b
+    Examples:
+      runlab logs 7
+      runlab logs baseline --stderr -n 20
+      runlab logs 7 --follow
+    """
+    run_dir = store.resolve(run)
+    path = run_dir.stderr_log if stderr else run_dir.stdout_log
+    offset = tail_offset(path, tail) if tail is not None else 0
+
+    def still_running() -> bool:
+        record = read_json(run_dir.run_json, default={}, warn=False) or {}
+        return effective_status(record, run_dir) in (RunStatus.RUNNING, RunStatus.QUEUED)
+
+    running = still_running if keep_following else (lambda: False)
+    for chunk in follow(path, offset=offset, running=running):
+        click.echo(chunk, nl=False)  # bytes as written: a log's encoding is the program's
+
+
+@cli.command("diff", short_help="Show what differs between two runs.")
+@click.argument("run_a", metavar="RUN")
+@click.argument("run_b", metavar="RUN")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@pass_store
+def diff(store: Store, run_a: str, run_b: str, as_json: bool) -> None:
+    """Show what differs between two runs: params, summary, and git sha, branch, dirty.
+
+    Only keys whose values differ are shown, with the value in each run.
+
+    \b
+    Examples:
+      runlab diff 7 8
+      runlab diff baseline wide --json
+    """
+    result = diff_runs(RunReader(store.resolve(run_a)), RunReader(store.resolve(run_b)))
+    if as_json:
+        click.echo(dumps(result.as_json()))
+        return
+    _print_diff(result)
+
+
+# -- formatting -------------------------------------------------------------------------
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    # soft_wrap: rich neither cuts nor wraps lines, so commands and log lines print whole.
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _text(value: Any) -> str:
+    """A value as one line: text as is, anything else as JSON."""
+    if value is UNSET:
+        return "<unset>"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(float(seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02.0f}s"
+    if minutes:
+        return f"{minutes}m {secs:04.1f}s"
+    return f"{secs:.1f}s"
+
+
+def _git(git: dict[str, Any] | None) -> str:
+    if not git:
+        return ""
+    sha = str(git.get("sha") or "no commit")[:12]
+    branch = git.get("branch") or "detached"
+    dirty = ", dirty" if git.get("dirty") else ""
+    message = str(git.get("message") or "").splitlines()
+    return f"{sha} ({branch}{dirty})" + (f" {message[0]}" if message else "")
+
+
+def _aligned(rows: Sequence[tuple[str, ...]], *, indent: str = "") -> list[str]:
+    """Rows as lines with every column but the last padded to its widest cell.
+
+    Laid out by hand rather than with a rich Table, which pads the last column with
+    trailing spaces and wraps long cells: these lines stay whole when piped or grepped.
+    """
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append((indent + "  ".join([*cells, row[-1]])).rstrip())
+    return lines
+
+
+def _print_overview(view: RunOverview) -> None:
+    from rich.text import Text
+
+    console = _console()
+    title = Text(f"run {view.id}", style="bold")
+    if view.name != view.id:
+        title.append(f"  {view.name}")
+    title.append(f"  {view.status.value}", style=_STATUS_STYLE.get(view.status, ""))
+    console.print(title)
+    rows = [
+        ("description", view.description),
+        ("tags", ", ".join(f"{k}={_text(v)}" for k, v in view.tags.items())),
+        ("start", view.start or ""),
+        ("end", view.end or ""),
+        ("duration", _duration(view.duration)),
+        ("attempt", str(view.attempt) if view.attempt > 1 else ""),
+        ("host", view.host or ""),
+        ("command", view.command or ""),
+        ("cwd", view.cwd or ""),
+        ("git", _git(view.git)),
+        ("exit code", "" if view.exit_code is None else str(view.exit_code)),
+        ("error", view.error or ""),
+        ("folder", view.dir),
+    ]
+    for line in _aligned([(k, v) for k, v in rows if v], indent="  "):
+        console.print(Text(line))
+    for heading, values in (("params", view.params), ("summary", view.summary)):
+        console.print()
+        console.print(Text(heading, style="bold"))
+        pairs: list[tuple[str, ...]] = [(k, _text(v)) for k, v in values.items()]
+        for line in _aligned(pairs or [("(none)",)], indent="  "):
+            console.print(Text(line))
+    for heading, lines in (("stdout", view.stdout_tail), ("stderr", view.stderr_tail)):
+        console.print()
+        console.print(Text(f"{heading} (last {TAIL_LINES} lines)", style="bold"))
+        for line in lines or ["(empty)"]:
+            console.print(Text(f"  {line}"))
+
+
+_STATUS_STYLE = {
+    RunStatus.COMPLETED: "green",
+    RunStatus.FAILED: "red",
+    RunStatus.INTERRUPTED: "yellow",
+    RunStatus.LOST: "magenta",
+    RunStatus.RUNNING: "cyan",
+}
+
+
+def _print_diff(result: RunDiff) -> None:
+    from rich.text import Text
+
+    console = _console()
+    if not result:
+        console.print(
+            Text(f"runs {result.a.id} and {result.b.id} have the same params, summary and git")
+        )
+        return
+    rows = [("", _label(result.a), _label(result.b))]
+    for section, changes in result.sections.items():
+        rows += [(f"{section}.{c.key}", _text(c.a), _text(c.b)) for c in changes]
+    header, *lines = _aligned(rows)
+    console.print(Text(header, style="bold"))
+    for line in lines:
+        console.print(Text(line))
+
+
+def _label(reader: RunReader) -> str:
+    return f"run {reader.id}" + (f" ({reader.name})" if reader.name != reader.id else "")
