@@ -20,7 +20,8 @@ from runlab.record import git as gitmod
 from runlab.record import hooks
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
 from runlab.record.layout import RunDir
-from runlab.record.run import Run, base_record, load_artifact
+from runlab.record.reader import effective_status
+from runlab.record.run import Run, base_record, load_artifact, save_artifact
 from runlab.record.status import RunStatus
 from runlab.store import Store
 
@@ -108,6 +109,11 @@ def start(
             tags={**(previous.get("tags") or {}), **record_data["tags"]},
         )
         summary = read_json(run_dir.summary_json, default={}) or {}
+        # error.txt and git.diff describe the previous attempt; left in place they would
+        # contradict this attempt's record (a completed run with an error, a clean tree
+        # with a diff). This attempt writes its own below when it has one.
+        run_dir.error_txt.unlink(missing_ok=True)
+        run_dir.git_diff.unlink(missing_ok=True)
     atomic_write_json(run_dir.params_json, params_json)
     if defaults is not None:
         atomic_write_json(run_dir.defaults_json, to_jsonable(dict(defaults)))
@@ -156,6 +162,10 @@ def find_resumable(
             "status"
         ) == RunStatus.COMPLETED.value:
             continue
+        # A run that is really still running (its process alive) belongs to that
+        # process: joining it would make two writers of one folder. A lost one resumes.
+        if effective_status(rec, run_dir) is RunStatus.RUNNING:
+            continue
         stamp = str(rec.get("start") or "")
         if best is None or stamp >= best[0]:
             best = (stamp, run_dir, rec)
@@ -192,7 +202,9 @@ class NullRun:
         return path.open(mode, **kwargs)
 
     def save(self, obj: Any, name: str, *, format: str = "json") -> Path:
-        return Path(self.dir)
+        # Saved into the scratch folder for real, so that code which saves and then
+        # loads (a checkpoint) keeps working with --no-record.
+        return save_artifact(RunDir(self.dir), obj, name, format=format)
 
     def load(self, name: str) -> Any:
         return load_artifact(RunDir(self.dir), name)

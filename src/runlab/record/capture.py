@@ -31,6 +31,12 @@ class _FdTee:
         self.log = log.open("ab", buffering=0)
         stream.flush()
         self.saved = os.dup(fd)
+        # The saved fd and the log are closed by whichever ends last: stop(), or the pump
+        # at end-of-file. Closing them while a pump still runs (a child outlived the run)
+        # freed their numbers for reuse, and the pump then wrote into whatever file got them.
+        self._lock = threading.Lock()
+        self._pumped = False
+        self._stopped = False
         read_end, write_end = os.pipe()
         os.dup2(write_end, fd)
         os.close(write_end)
@@ -44,12 +50,24 @@ class _FdTee:
                     os.write(self.saved, chunk)
                 self.log.write(chunk)
         os.close(read_end)
+        with self._lock:
+            self._pumped = True
+            if self._stopped:
+                self._release()
 
     def stop(self) -> None:
         with contextlib.suppress(ValueError, OSError):
             self.stream.flush()
         os.dup2(self.saved, self.fd)  # closes our last copy of the pipe's write end
         self.thread.join(_DRAIN_TIMEOUT)
+        with self._lock:
+            self._stopped = True
+            if self._pumped:
+                self._release()
+            # else: a child still holds the pipe; the pump releases at its end-of-file,
+            # and what the child writes until then still reaches the terminal and this log.
+
+    def _release(self) -> None:
         os.close(self.saved)
         self.log.close()
 

@@ -44,8 +44,10 @@ _cache: dict[Path, GitState | None] = {}
 
 
 def _git(cwd: Path, *args: str) -> str:
+    # --no-optional-locks: a plain `git status` refreshes and rewrites .git/index (and
+    # takes index.lock, failing a concurrent `git commit` of the user); runlab only reads.
     return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+        ["git", "--no-optional-locks", *args], cwd=cwd, capture_output=True, text=True, check=True
     ).stdout
 
 

@@ -115,7 +115,10 @@ class Run:
         self._lock = threading.Lock()
         self._metrics_file: IO[str] | None = None
         self._stop = threading.Event()
-        self._attempt_start = time.time()
+        # The attempt's clock starts at the time run.json records, so that a first
+        # attempt's duration is exactly end - start (not end - this constructor).
+        started = record.get("attempt_start")
+        self._attempt_start = parse_iso(started) if started else time.time()
         self._finished = False
         self._capture = (
             Capture(run_dir.stdout_log, run_dir.stderr_log) if capture and owns_status else None
@@ -162,6 +165,11 @@ class Run:
         """Merge final results into ``summary.json`` (written at once); return the summary."""
         if values is not None and not isinstance(values, Mapping):
             raise UsageError(f"summary() takes a mapping or keywords, not {type(values).__name__}")
+        # Merge onto the file, not only onto our copy: a child process writing through
+        # runlab.current() may have added values since, and a rewrite would drop them.
+        on_disk = read_json(self._run_dir.summary_json, default={}, warn=False)
+        if isinstance(on_disk, dict):
+            self._summary = {**self._summary, **on_disk}
         self._summary.update(to_jsonable(dict(values or {}, **more)))
         atomic_write_json(self._run_dir.summary_json, self._summary)
         self._layout.mark_changed(self.id)
@@ -187,20 +195,7 @@ class Run:
 
     def save(self, obj: Any, name: str, *, format: str = "json") -> Path:
         """Save ``obj`` as artifact ``name``: ``json``, ``pickle`` or ``gzip`` (gzipped pickle)."""
-        suffix = {"json": ".json", "pickle": ".pkl", "gzip": ".pkl.gz"}.get(format)
-        if suffix is None:
-            raise UsageError(f"save format {format!r}: use json, pickle or gzip")
-        path = self._run_dir.artifact(name + suffix)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if format == "json":
-            atomic_write_json(path, obj)
-        else:
-            opener = gzip.open if format == "gzip" else open
-            tmp = path.with_name(f".{path.name}.tmp")
-            with opener(tmp, "wb") as f:
-                pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        return path
+        return save_artifact(self._run_dir, obj, name, format=format)
 
     def load(self, name: str) -> Any:
         """Load what :meth:`save` wrote under ``name``, whatever its format."""
@@ -257,7 +252,9 @@ class Run:
             return
         status = RunStatus(status)
         if error_text or (error and status is not RunStatus.COMPLETED):
-            atomic_write_text(self._run_dir.error_txt, (error_text or error or "") + "\n")
+            # A formatted traceback already ends with a newline: end the file with exactly one.
+            text = (error_text or error or "").rstrip("\n")
+            atomic_write_text(self._run_dir.error_txt, text + "\n")
         now = time.time()
         self._record.update(
             status=status.value,
@@ -292,7 +289,13 @@ class Run:
         with self._lock:
             if not self._buffer:
                 return
-            batch, self._buffer = self._buffer, []
+            # Take a prefix and delete it in place instead of swapping the list: a log()
+            # that read self._buffer just before a swap would append to the old list
+            # after it was written out, and that point would be lost. Slicing and slice
+            # deletion are each atomic under the GIL, so log() needs no lock.
+            n = len(self._buffer)
+            batch = self._buffer[:n]
+            del self._buffer[:n]
             lines = []
             dumps = json.dumps
             last = self._last_logged
@@ -309,8 +312,47 @@ class Run:
                 last.update(values)
             if self._metrics_file is None:
                 self._metrics_file = self._run_dir.metrics_jsonl.open("a", encoding="utf-8")
+                # A run killed mid-write left a torn last line; without a newline first the
+                # next point would be glued onto it and skipped along with it on read.
+                if not _ends_with_newline(self._run_dir.metrics_jsonl):
+                    lines.insert(0, "")
             self._metrics_file.write("\n".join(lines) + "\n")
             self._metrics_file.flush()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    """True when ``path`` is empty or its last byte is a newline."""
+    with path.open("rb") as f:
+        if f.seek(0, os.SEEK_END) == 0:
+            return True
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+_SAVE_SUFFIXES = {"json": ".json", "pickle": ".pkl", "gzip": ".pkl.gz"}
+
+
+def save_artifact(run_dir: RunDir, obj: Any, name: str, *, format: str = "json") -> Path:
+    """Save ``obj`` as artifact ``name`` in ``format``; return the file's path."""
+    suffix = _SAVE_SUFFIXES.get(format)
+    if suffix is None:
+        raise UsageError(f"save format {format!r}: use json, pickle or gzip")
+    path = run_dir.artifact(name + suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "json":
+        atomic_write_json(path, obj)
+    else:
+        opener = gzip.open if format == "gzip" else open
+        tmp = path.with_name(f".{path.name}.tmp")
+        with opener(tmp, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    # load_artifact tries the formats in a fixed order, so an older save of the same
+    # name in another format would shadow this one: remove it.
+    for other in _SAVE_SUFFIXES.values():
+        if other != suffix:
+            run_dir.artifact(name + other).unlink(missing_ok=True)
+    return path
 
 
 def load_artifact(run_dir: RunDir, name: str) -> Any:
