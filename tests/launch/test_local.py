@@ -28,7 +28,7 @@ def launch(store, design, task, *, sweep="s", slots=None, force=False, **options
     expansion = design.expand(sweep)
     plan = make_plan(store, expansion.configs, task, sweep=sweep, force=force)
     launcher = LocalLauncher(store, slots or make_slots(workers=2), force=force, **options)
-    return plan, launcher.launch(plan, task, sweep=sweep)
+    return plan, launcher.launch(plan, sweep=sweep)
 
 
 def status_of(store, run_id):
@@ -201,7 +201,7 @@ design = Grid(x=list(range(6)))
 plan = make_plan(store, design.expand("s").configs, task, sweep="s")
 launcher = LocalLauncher(store, make_slots(workers=2), grace=2.0)
 signal.signal(signal.SIGTERM, lambda *a: launcher.cancel())
-result = launcher.launch(plan, task, sweep="s")
+result = launcher.launch(plan, sweep="s")
 print("done", len(result.outcomes), result.interrupted, flush=True)
 """
 

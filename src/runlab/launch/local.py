@@ -27,13 +27,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from runlab.errors import UsageError
 from runlab.launch.plan import Plan, PlannedRun
 from runlab.launch.runfolder import Outcome, close_attempt, note_tree, open_attempt
 from runlab.launch.slots import Slot
 from runlab.record.layout import RunDir
 from runlab.record.status import HEARTBEAT_SECONDS, RunStatus
 from runlab.store import Store
-from runlab.tasks import CallableTask, CommandTask, Task
+from runlab.tasks import CallableTask, CommandTask
 
 # Characters that need a shell; a command without them is executed directly (no sh).
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n!]")
@@ -118,12 +119,12 @@ class LocalLauncher:
         self._result = LaunchResult()
 
     # -- the one verb ---------------------------------------------------------------
-    def launch(self, plan: Plan, task: Task, *, sweep: str) -> LaunchResult:
-        """Run every run of the plan that will run; return their outcomes."""
+    def launch(self, plan: Plan, *, sweep: str) -> LaunchResult:
+        """Run every run of the plan that will run (each with its entry's task)."""
         for entry in plan.to_run:
             self._queue.put(entry)
         threads = [
-            threading.Thread(target=self._slot_loop, args=(slot, task, sweep), daemon=True)
+            threading.Thread(target=self._slot_loop, args=(slot, sweep), daemon=True)
             for slot in self.slots
         ]
         for thread in threads:
@@ -155,14 +156,14 @@ class LocalLauncher:
         threading.Thread(target=self._kill_after_grace, args=(active, workers), daemon=True).start()
 
     # -- slots ----------------------------------------------------------------------
-    def _slot_loop(self, slot: Slot, task: Task, sweep: str) -> None:
+    def _slot_loop(self, slot: Slot, sweep: str) -> None:
         while not self._stopping.is_set():
             try:
                 entry = self._queue.get_nowait()
             except queue.Empty:
                 return
             for attempt in range(self.retries + 1):
-                outcome = self._run_once(slot, entry, task, sweep, force=self.force or attempt > 0)
+                outcome = self._run_once(slot, entry, sweep, force=self.force or attempt > 0)
                 if outcome is None:
                     self.on_event(Event("skip", entry, slot))
                     break
@@ -172,12 +173,13 @@ class LocalLauncher:
                     break
 
     def _run_once(
-        self, slot: Slot, entry: PlannedRun, task: Task, sweep: str, *, force: bool
+        self, slot: Slot, entry: PlannedRun, sweep: str, *, force: bool
     ) -> Outcome | None:
+        task = entry.task
+        if not isinstance(task, (CommandTask, CallableTask)):
+            raise UsageError(f"run {entry.run_id}: no task (give a template or -x module:function)")
         command = (
-            [line for _, line in entry.commands]
-            if isinstance(task, CommandTask)
-            else [f"{task.target}"]  # type: ignore[union-attr]
+            [line for _, line in entry.commands] if isinstance(task, CommandTask) else [task.target]
         )
         opened = open_attempt(
             self.store.layout,

@@ -15,7 +15,7 @@ key (the config changed under the same name), the new run's folder is
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from runlab.design import Config
 from runlab.record.layout import safe_name
 from runlab.record.status import RunStatus
 from runlab.store import Store
-from runlab.tasks import CommandTask, Task
+from runlab.tasks import CallableTask, CommandTask, Task
 
 
 class PlanState(str, enum.Enum):
@@ -53,6 +53,7 @@ class PlannedRun:
     state: PlanState
     previous_status: str | None = None
     commands: tuple[tuple[str, str], ...] = ()
+    task: Task | None = None
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -110,19 +111,27 @@ def reserved_values(run_id: str, name: str, sweep: str, output: str, time: str) 
 def make_plan(
     store: Store,
     configs: Sequence[Config],
-    task: Task | None,
+    task: Task | Callable[[Config], Task | None] | None,
     *,
     sweep: str,
     force: bool = False,
     dropped: Iterable[Any] = (),
     launch_time: str = "",
 ) -> Plan:
-    """Compare each config with the runs in the store and decide what to do with it."""
+    """Compare each config with the runs in the store and decide what to do with it.
+
+    ``task`` is one task for every config, or a function giving each config its own
+    (a sweep file's ``_cmd`` picks commands per document: ``Sweep.task_for``).
+    """
     known, taken = _known_runs(store)
     entries = []
     used_ids: set[str] = set()
+    task_for = (
+        task if callable(task) and not isinstance(task, (CommandTask, CallableTask)) else None
+    )
     for position, config in enumerate(configs):
-        key = run_key(config.params, task)
+        config_task = task_for(config) if task_for else task
+        key = run_key(config.params, config_task)
         previous = known.get(key)
         name_id = safe_name(config.name)
         if previous is not None:
@@ -143,11 +152,13 @@ def make_plan(
                 run_id = f"{name_id}-{key[:8]}"
         used_ids.add(run_id)
         commands: tuple[tuple[str, str], ...] = ()
-        if isinstance(task, CommandTask):
+        if isinstance(config_task, CommandTask):
             output = str(store.root / run_id)
             reserved = reserved_values(run_id, config.name, sweep, output, launch_time)
-            commands = tuple(task.render(config.params, reserved))
-        entries.append(PlannedRun(position, config, key, run_id, state, status, commands))
+            commands = tuple(config_task.render(config.params, reserved))
+        entries.append(
+            PlannedRun(position, config, key, run_id, state, status, commands, config_task)
+        )
     return Plan(sweep, tuple(entries), tuple(dropped))
 
 
