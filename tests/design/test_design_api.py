@@ -19,11 +19,17 @@ PUBLIC = [
     "KeyDiff",
     "Point",
     "Sample",
+    "Sweep",
+    "apply_overrides",
     "choice",
     "diff",
+    "load_design",
+    "load_sweep",
     "loguniform",
     "normal",
     "randint",
+    "select_only",
+    "sweep_from_python",
     "uniform",
 ]
 
