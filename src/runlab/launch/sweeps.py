@@ -1,0 +1,117 @@
+"""From a sweep reference on the command line to a plan, and the sweep's end: ``after``.
+
+A reference is a YAML sweep file (``params.yaml``) or a Python design
+(``designs.py:svm_grid`` / ``package.module:grid``). Everything here runs before any
+run starts, so every error in the sweep, its overrides or its task is reported while
+nothing has been written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from runlab.design import Config
+from runlab.design.overrides import apply_overrides, select_only
+from runlab.design.sweep import Sweep
+from runlab.design.sweepfile import load_sweep
+from runlab.errors import UsageError
+from runlab.launch.plan import Plan, make_plan
+from runlab.record.files import read_json
+from runlab.store import Store
+from runlab.tasks import CallableTask, CommandTask
+
+
+def load(ref: str, *, task: str | None = None, title: str | None = None) -> Sweep:
+    """The sweep a command-line reference names, with ``-x module:function`` applied."""
+    path = Path(ref)
+    if path.suffix.lower() in (".yaml", ".yml") or (path.is_file() and ":" not in ref):
+        if not path.is_file():
+            raise UsageError(f"no sweep file {ref}")
+        sweep = load_sweep(path, title=title)
+    else:
+        from runlab.design.pyload import sweep_from_python
+
+        if title is not None:
+            raise UsageError("--title picks documents of a YAML sweep file, not of a Python design")
+        sweep = sweep_from_python(ref, task=task)
+    if task is not None and not isinstance(sweep.task, CallableTask):
+        import dataclasses
+
+        if sweep.task is not None:
+            raise UsageError(f"{ref} has a command template; -x {task} would replace it: drop one")
+        sweep = dataclasses.replace(sweep, task=CallableTask(task))
+    if sweep.task is None:
+        raise UsageError(
+            f"{ref} says nothing to run: give a template, task:, or -x module:function"
+        )
+    return sweep
+
+
+def plan_sweep(
+    sweep: Sweep,
+    store: Store,
+    *,
+    overrides: Sequence[str] = (),
+    only: str | None = None,
+    force: bool = False,
+) -> Plan:
+    """Apply overrides and ``--only``, check the sweep, and compare it with the store."""
+    if overrides:
+        sweep = apply_overrides(sweep, overrides)
+    sweep.check()
+    expansion = sweep.expand()
+    configs: Sequence[Config] = expansion.configs
+    if only is not None:
+        configs = select_only(expansion, only)
+    launch_time = time.strftime("%Y%m%d-%H%M%S")
+    return make_plan(
+        store,
+        configs,
+        sweep.task_for,
+        sweep=sweep.name,
+        force=force,
+        dropped=expansion.dropped,
+        launch_time=launch_time,
+    )
+
+
+def runs_table(store: Store, plan: Plan) -> list[dict[str, Any]]:
+    """The sweep's runs as JSON records, read from their folders (the files are the truth)."""
+    out = []
+    for entry in plan.entries:
+        run_dir = store.root / entry.run_id
+        record = read_json(run_dir / "run.json", default={}, warn=False) or {}
+        out.append(
+            {
+                "id": entry.run_id,
+                "name": entry.config.name,
+                "status": record.get("status"),
+                "exit_code": record.get("exit_code"),
+                "attempt": record.get("attempt"),
+                "dir": str(run_dir),
+                "params": dict(entry.config.params),
+                "summary": read_json(run_dir / "summary.json", default={}, warn=False) or {},
+            }
+        )
+    return out
+
+
+def run_after(command: str, store: Store, plan: Plan) -> int:
+    """Run the sweep's ``after`` command once, its runs table as JSON on stdin."""
+    line = CommandTask.from_templates({"after": command}).render(
+        {},
+        {
+            "_output": str(store.root),
+            "_id": "",
+            "_name": plan.sweep,
+            "_sweep": plan.sweep,
+            "_time": time.strftime("%Y%m%d-%H%M%S"),
+        },
+    )[0][1]
+    table = json.dumps(runs_table(store, plan), default=str)
+    return subprocess.run(["/bin/sh", "-c", line], input=table, text=True, check=False).returncode

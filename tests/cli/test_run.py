@@ -1,0 +1,226 @@
+"""`runlab plan`, `runlab run` and `runlab status` through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+MLRUNNER = """\
+---
+template:
+  train: >
+    echo train {data} norm={norm} moment={moment} [early-stop]
+  test: echo BLEU4 = 27.1
+default:
+  data: iwslt14
+  norm: batch
+  moment: 0.1
+  early-stop: False
+resource: [ 0, 1 ]
+---
+norm: [ new, batch ]
+moment: [ 0.1, 0.05 ]
+---
+norm: [ batch ]
+early-stop: [ True, False ]
+"""
+
+
+def runlab(cwd: Path, *args: str, input: str | None = None, timeout: float = 120):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
+    return subprocess.run(
+        [sys.executable, "-m", "runlab", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+        env=env,
+    )
+
+
+def folders(store: Path) -> list[str]:
+    if not store.exists():
+        return []
+    return sorted(p.name for p in store.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "params.yaml").write_text(MLRUNNER)
+    return tmp_path
+
+
+def test_plan_prints_every_config_and_writes_nothing(project):
+    out = runlab(project, "plan", "params.yaml", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["counts"]["new"] == 5
+    assert [r["state"] for r in plan["runs"]] == ["new"] * 5
+    first = plan["runs"][0]
+    assert first["commands"][0] == {
+        "name": "train",
+        "command": "echo train iwslt14 norm=new moment=0.1 ",
+    }
+    assert not (project / "runs").exists()
+    dry = runlab(project, "run", "params.yaml", "--dry-run")
+    assert dry.returncode == 0 and "5 new" in dry.stdout
+    assert not (project / "runs").exists()
+
+
+def test_run_then_run_again_skips_everything(project):
+    out = runlab(project, "run", "params.yaml")
+    assert out.returncode == 0, out.stderr
+    store = project / "runs"
+    assert len(folders(store)) == 5
+    run = next(p for p in store.iterdir() if p.name.startswith("early-stop=True"))
+    assert (run / "logs" / "train.log").read_text().strip() == (
+        "train iwslt14 norm=batch moment=0.1 --early-stop"
+    )
+    assert (run / "logs" / "test.log").read_text() == "BLEU4 = 27.1\n"
+    again = runlab(project, "run", "params.yaml")
+    assert again.returncode == 0 and "5 configs already done" in again.stderr
+    status = runlab(project, "status", "params", "--json")
+    assert json.loads(status.stdout) == {"counts": {"completed": 5}, "lost": []}
+
+
+def test_overrides_extend_the_design_and_run_only_new_cells(project):
+    assert runlab(project, "run", "params.yaml").returncode == 0
+    plan = json.loads(runlab(project, "plan", "params.yaml", "data=wmt,iwslt14", "--json").stdout)
+    assert plan["counts"]["done"] == 5 and plan["counts"]["new"] == 5
+
+
+def test_a_failed_run_exits_1_with_a_table_and_is_rerun(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        textwrap.dedent("""\
+        template: "sh -c 'test -e {flag}'"
+        ---
+        flag: [ok, missing]
+    """)
+    )
+    (tmp_path / "ok").touch()
+    out = runlab(tmp_path, "run", "s.yaml", "--workers", "2")
+    assert out.returncode == 1
+    assert "runs that did not complete" in out.stderr and "flag=missing" in out.stderr
+    (tmp_path / "missing").touch()
+    again = runlab(tmp_path, "run", "s.yaml")
+    assert again.returncode == 0
+    record = json.loads((tmp_path / "runs" / "flag=missing" / "run.json").read_text())
+    assert (record["status"], record["attempt"]) == ("completed", 2)
+
+
+def test_hostile_values_reach_the_program_literally(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        textwrap.dedent("""\
+        template: "printf %s {v} > {_output}/v.txt"
+        ---
+        v: ["a b", "x; touch pwned", "$(touch pwned)", "`touch pwned`", "it's", "héllo"]
+    """)
+    )
+    out = runlab(tmp_path, "run", "s.yaml", "-w", "2")
+    assert out.returncode == 0, out.stderr
+    written = sorted(
+        (tmp_path / "runs" / name / "v.txt").read_text() for name in folders(tmp_path / "runs")
+    )
+    assert written == sorted(
+        ["a b", "x; touch pwned", "$(touch pwned)", "`touch pwned`", "it's", "héllo"]
+    )
+    assert not (tmp_path / "pwned").exists()
+    for p in (tmp_path / "runs").iterdir():
+        assert p.resolve().parent == (tmp_path / "runs").resolve()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("template: echo {x}\nwokers: 2\n---\nx: [1]\n", "s.yaml:2: unknown key 'wokers'"),
+        ("template: echo {x} {y}\n---\nx: [1]\n", "placeholder {y} has no value"),
+        ("template: echo {x}\n---\nx: [1\n", "s.yaml:4: invalid YAML"),
+    ],
+)
+def test_a_bad_sweep_file_is_one_line_exit_2_and_leaves_no_folder(tmp_path, text, message):
+    (tmp_path / "s.yaml").write_text(text)
+    out = runlab(tmp_path, "run", "s.yaml")
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_after_gets_the_runs_table_on_stdin(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        textwrap.dedent("""\
+        template: echo {x}
+        after: cat > table.json
+        ---
+        x: [1, 2]
+    """)
+    )
+    assert runlab(tmp_path, "run", "s.yaml").returncode == 0
+    table = json.loads((tmp_path / "table.json").read_text())
+    assert [(r["params"]["x"], r["status"]) for r in table] == [(1, "completed"), (2, "completed")]
+
+
+def test_python_design_with_a_task(tmp_path):
+    (tmp_path / "designs.py").write_text(
+        "from runlab.design import Grid\ngrid = Grid(x=[1, 2, 3])\n"
+    )
+    (tmp_path / "tasks.py").write_text("def fit(config, run):\n    return {'y': config['x'] * 2}\n")
+    out = runlab(tmp_path, "run", "designs.py:grid", "-x", "tasks:fit", "--only", "0,2")
+    assert out.returncode == 0, out.stderr
+    summaries = sorted(
+        json.loads((tmp_path / "runs" / name / "summary.json").read_text())["y"]
+        for name in folders(tmp_path / "runs")
+    )
+    assert summaries == [2, 6]
+
+
+def test_ctrl_c_interrupts_runs_kills_their_trees_and_a_rerun_finishes(tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    (tmp_path / "s.yaml").write_text(
+        textwrap.dedent(f"""\
+        template: "sh -c 'echo $$ > {pids}/{{x}}; until [ -e {tmp_path}/go ]; do sleep 0.05; done'"
+        ---
+        x: [1, 2, 3, 4]
+    """)
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runlab", "run", "s.yaml", "-w", "2", "--grace", "2s"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    end = time.monotonic() + 60
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < end:
+        time.sleep(0.05)
+    children = [int(p.read_text()) for p in pids.iterdir()]
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    for pid in children:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"orphan {pid} survived")
+    status = json.loads(runlab(tmp_path, "status", "--json").stdout)
+    assert status["counts"] == {"interrupted": 2}
+    (tmp_path / "go").touch()
+    assert runlab(tmp_path, "run", "s.yaml", "-w", "2").returncode == 0
+    assert json.loads(runlab(tmp_path, "status", "--json").stdout)["counts"] == {"completed": 4}
