@@ -26,6 +26,7 @@ from runlab.errors import (
     StoreError,
     UsageError,
 )
+from runlab.query import load
 from runlab.record.run import Run
 from runlab.record.status import RunStatus
 from runlab.store import Store
@@ -49,5 +50,6 @@ __all__ = [
     "add_argument_group",
     "current",
     "from_parser",
+    "load",
     "start",
 ]

@@ -65,4 +65,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on `cli`; imported last because they import it.
-from runlab.cli import exec, launch, runs  # noqa: E402, F401
+from runlab.cli import exec, launch, runs, table  # noqa: E402, F401

@@ -110,6 +110,7 @@ class Index:
     def refresh(self) -> int:
         """Ingest the runs marked changed and judge lost runs; return how many were read."""
         self._open()  # opens (and migrates) before any marker is claimed
+        self._columns = None  # another reader may have ingested runs with new columns
         claimed = self._claim_markers()
         try:
             rows = self._read([run_id for run_id, _ in claimed])

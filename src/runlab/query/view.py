@@ -1,0 +1,113 @@
+"""What ``runlab ls`` shows: the default columns, ``--varying``, and the order of the verbs.
+
+Default columns: ``id``, ``name``, ``status``, ``start``, ``duration``, then every
+``params.*``, ``metrics.*`` and ``tags.*`` column, then ``message`` only when one of the
+listed runs has one (a failed run's error is what you want to see; a column of blanks
+is not). ``host``, ``git_sha``, ``git_dirty``, ``description``, ``end``, ``exit_code``,
+``attempt`` and ``sweep`` show when named with ``--columns``.
+
+``--varying`` shows ``id``, ``name``, ``status``, the params whose value differs between
+the listed runs (missing counts as a value), and the metrics.
+
+``--groupby`` sums up, per group and in this order, the shown metrics, the shown params
+and tags that differ between the listed runs (one that is the same everywhere would
+only add columns), and the duration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runlab.errors import UsageError
+from runlab.query.table import RunTable
+
+DEFAULT_FIXED = ("id", "name", "status", "start", "duration")
+VARYING_FIXED = ("id", "name", "status")
+
+
+@dataclass(frozen=True)
+class View:
+    """How to shape a table of runs for a listing; :meth:`apply` does it.
+
+    The verbs apply in this order: group (``groupby``), sort, keep the last ``tail``
+    rows, pick ``columns``. Names may be short (``acc`` for ``metrics.acc``); after
+    grouping, ``columns`` names aggregates (``metrics.acc_mean``) or a grouped column
+    (``metrics.acc``, standing for its mean, std and count).
+
+    Usage::
+
+        View(groupby=("params.model",), sort=("metrics.acc_mean",), descending=True)
+    """
+
+    groupby: tuple[str, ...] = ()
+    sort: tuple[str, ...] = ()
+    descending: bool = False
+    columns: tuple[str, ...] = ()
+    tail: int | None = None
+    varying: bool = False
+
+    def __post_init__(self) -> None:
+        if self.columns and self.varying:
+            raise UsageError("--columns and --varying both choose the columns: use one")
+        if self.tail is not None and self.tail < 0:
+            raise UsageError(f"--tail {self.tail}: give a count of rows, 0 or more")
+
+    def apply(self, table: RunTable) -> RunTable:
+        """``table`` grouped, sorted, cut and narrowed as this view says."""
+        shown = varying_columns(table) if self.varying else default_columns(table)
+        if self.groupby:
+            keys = [table.resolve(k) for k in self.groupby]
+            over = [n for n in shown if n not in keys and _aggregated(table, n)]
+            # a param or tag with one value in every run adds columns and tells nothing
+            constant = set(_constant(table, ("params", "tags")))
+            over = [n for n in over if n not in constant]
+            # what the groups are compared on first: metrics, then params, tags, duration
+            rank = {"metrics": 0, "params": 1, "tags": 2}
+            over.sort(key=lambda n: rank.get(table.column(n).kind, 3))
+            table = table.group(keys, over=over)
+            shown = table.names
+        if self.sort:
+            table = table.sort(self.sort, descending=self.descending)
+        if self.tail is not None:
+            table = table.tail(self.tail)
+        return table.select(self.columns or shown)
+
+
+def default_columns(table: RunTable) -> list[str]:
+    """The columns ``runlab ls`` shows when not told (see the module docstring)."""
+    names = [n for n in DEFAULT_FIXED if n in table.names]
+    names += [c.name for c in table.columns if c.kind in ("params", "metrics", "tags")]
+    if "message" in table.names and any(table.values("message")):
+        names.append("message")
+    return names
+
+
+def varying_columns(table: RunTable) -> list[str]:
+    """``id``, ``name``, ``status``, the params that differ between rows, and the metrics."""
+    names = [n for n in VARYING_FIXED if n in table.names]
+    names += varying_params(table)
+    names += [c.name for c in table.columns if c.kind == "metrics"]
+    return names
+
+
+def varying_params(table: RunTable) -> list[str]:
+    """The params columns holding more than one distinct value (missing is a value)."""
+    constant = set(_constant(table, ("params",)))
+    return [c.name for c in table.columns if c.kind == "params" and c.name not in constant]
+
+
+def _constant(table: RunTable, kinds: tuple[str, ...]) -> list[str]:
+    """The columns of ``kinds`` that hold one value (or none) in every row."""
+    out = []
+    for col in table.columns:
+        if col.kind in kinds:
+            values = table.values(col.name)
+            seen = {repr(v) if isinstance(v, (list, dict)) else v for v in values}
+            if len(seen) <= 1:
+                out.append(col.name)
+    return out
+
+
+def _aggregated(table: RunTable, name: str) -> bool:
+    """Whether a group sums this column up: dynamic columns and the duration do."""
+    return table.column(name).kind in ("params", "metrics", "tags") or name == "duration"
