@@ -224,3 +224,50 @@ def test_ctrl_c_interrupts_runs_kills_their_trees_and_a_rerun_finishes(tmp_path)
     (tmp_path / "go").touch()
     assert runlab(tmp_path, "run", "s.yaml", "-w", "2").returncode == 0
     assert json.loads(runlab(tmp_path, "status", "--json").stdout)["counts"] == {"completed": 4}
+
+
+def test_python_tasks_continue_from_their_checkpoint_after_an_interruption(tmp_path):
+    (tmp_path / "designs.py").write_text("from runlab.design import Point\none = Point(epochs=6)\n")
+    (tmp_path / "tasks.py").write_text(
+        textwrap.dedent(f"""\
+        import os, time
+        def train(config, run):
+            state = run.restore({{"epoch": 0, "attempts": []}})
+            state["attempts"].append(run.attempt)
+            for epoch in range(state["epoch"], config["epochs"]):
+                if epoch == 3 and not os.path.exists({str(tmp_path / "go")!r}):
+                    print("waiting", flush=True)
+                    open({str(tmp_path / "at3")!r}, "w").close()
+                    time.sleep(600)
+                state["epoch"] = epoch + 1
+                run.checkpoint(state)
+            return {{"epochs_done": state["epoch"], "attempts": len(state["attempts"])}}
+
+        def first(runs):
+            open("first.json", "w").write(str(len(runs)))
+
+        def last(runs):
+            open("last.json", "w").write(",".join(r["status"] for r in runs))
+    """)
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
+    argv = [sys.executable, "-m", "runlab", "run", "designs.py:one", "-x", "tasks:train"]
+    proc = subprocess.Popen(
+        argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    end = time.monotonic() + 60
+    while not (tmp_path / "at3").exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    run_dir = tmp_path / "runs" / folders(tmp_path / "runs")[0]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert (record["status"], record["exit_code"]) == ("interrupted", 75)
+    assert (tmp_path / "last.json").read_text() == "interrupted"
+    (tmp_path / "go").touch()
+    assert runlab(tmp_path, "run", "designs.py:one", "-x", "tasks:train").returncode == 0
+    assert json.loads((run_dir / "summary.json").read_text()) == {"epochs_done": 6, "attempts": 2}
+    reports = {p.name: json.loads(p.read_text()) for p in (run_dir / "reports").iterdir()}
+    assert (reports["1.json"]["final"], reports["2.json"]["final"]) == (False, True)
+    assert (tmp_path / "first.json").read_text() == "1"
+    assert (tmp_path / "last.json").read_text() == "completed"

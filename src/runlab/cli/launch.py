@@ -177,7 +177,7 @@ def run_command(
     """
     from runlab.launch.local import LocalLauncher
     from runlab.launch.slots import make_slots
-    from runlab.launch.sweeps import run_after
+    from runlab.launch.sweeps import run_after, runs_table, sweep_hooks
 
     spec, store, plan = _prepare(
         store, sweep, overrides, task=task, only=only, force=force, title=title, store_dir=store_dir
@@ -206,6 +206,9 @@ def run_command(
         progress.note(f"{signal.Signals(signum).name}: stopping runs (grace {grace})")
         launcher.cancel()
 
+    first, last = sweep_hooks(spec.task)
+    if first is not None:
+        first(runs_table(store, plan))
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         with progress:
@@ -214,6 +217,8 @@ def run_command(
         for s, handler in previous.items():
             signal.signal(s, handler)
     progress.report(result, store)
+    if last is not None:
+        last(runs_table(store, plan))
     if spec.after:
         code = run_after(spec.after, store, plan)
         if code:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,6 +100,20 @@ def runs_table(store: Store, plan: Plan) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def sweep_hooks(task: Any) -> tuple[Any, Any]:
+    """The ``first(runs)`` and ``last(runs)`` functions of a Python task's module, if any.
+
+    pymake's ``is_first_expe``/``is_last_expe`` as two plain functions beside the task:
+    ``first`` runs in the launcher before any run, ``last`` after every run has ended
+    (also when some failed), each with the sweep's runs table.
+    """
+    if not isinstance(task, CallableTask):
+        return None, None
+    module = sys.modules.get(getattr(task.load(), "__module__", ""), None)
+    hooks = tuple(getattr(module, name, None) for name in ("first", "last"))
+    return tuple(h if callable(h) else None for h in hooks)  # type: ignore[return-value]
 
 
 def run_after(command: str, store: Store, plan: Plan) -> int:

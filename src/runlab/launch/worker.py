@@ -22,7 +22,8 @@ from typing import Any
 
 from runlab.record.files import read_json
 from runlab.record.layout import RunDir, StoreLayout
-from runlab.record.run import Run, Terminated, outcome_of
+from runlab.record.run import RESUMABLE_EXIT_CODE, Run, Terminated, outcome_of
+from runlab.record.status import RunStatus
 from runlab.tasks import CallableTask
 
 
@@ -70,6 +71,8 @@ def execute(request: dict[str, Any], functions: dict[str, Any]) -> dict[str, Any
         run.finish()
         tracking._current.pop(str(run_dir.path), None)
     status, code, error = outcome_of(exc)
+    if status is RunStatus.INTERRUPTED and run_dir.checkpoint.exists():
+        code = RESUMABLE_EXIT_CODE
     text = None
     if exc is not None and not isinstance(exc, (SystemExit, KeyboardInterrupt)):
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -102,6 +102,11 @@ class RunDir:
         return self.path / "git.diff"
 
     @property
+    def checkpoint(self) -> Path:
+        """The last state a run saved with ``run.checkpoint``, to continue after interruption."""
+        return self.path / "checkpoint.pkl"
+
+    @property
     def heartbeat(self) -> Path:
         """Touched while the run lives; its mtime tells other hosts the run is alive."""
         return self.path / ".heartbeat"

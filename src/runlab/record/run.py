@@ -37,6 +37,9 @@ FORMAT_VERSION = 1
 _FLUSH_SECONDS = 0.5
 SIGTERM_EXIT_CODE = 128 + 15
 SIGINT_EXIT_CODE = 128 + 2
+# An interrupted run that saved a checkpoint exits with this code (EX_TEMPFAIL: "try
+# again later"), so a cluster wrapper can tell "preempted, resumable" from a failure.
+RESUMABLE_EXIT_CODE = 75
 
 
 class Terminated(SystemExit):
@@ -201,6 +204,36 @@ class Run:
         """Load what :meth:`save` wrote under ``name``, whatever its format."""
         return load_artifact(self._run_dir, name)
 
+    # -- continuation ---------------------------------------------------------------
+    @property
+    def attempt(self) -> int:
+        """1 for a first run; more when this run continues an interrupted or failed one."""
+        return int(self._record.get("attempt") or 1)
+
+    def checkpoint(self, state: Any) -> None:
+        """Save ``state`` (any picklable object) atomically; :meth:`restore` returns it later.
+
+        Usage::
+
+            state = run.restore({"epoch": 0})
+            for epoch in range(state["epoch"], 100):
+                ...
+                run.checkpoint({"epoch": epoch + 1})
+        """
+        path = self._run_dir.checkpoint
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    def restore(self, default: Any = None) -> Any:
+        """The last state saved with :meth:`checkpoint` in this run folder, else ``default``."""
+        try:
+            with open(self._run_dir.checkpoint, "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            return default
+
     # -- life -----------------------------------------------------------------------
     def __enter__(self) -> Run:
         return self
@@ -212,11 +245,15 @@ class Run:
         tb: TracebackType | None,
     ) -> bool:
         self.finish_from(exc, tb)
+        if isinstance(exc, (KeyboardInterrupt, Terminated)) and self._run_dir.checkpoint.exists():
+            raise SystemExit(RESUMABLE_EXIT_CODE) from exc
         return bool(self._catch and isinstance(exc, Exception))
 
     def finish_from(self, exc: BaseException | None, tb: TracebackType | None = None) -> None:
         """Finish with the status that ending by ``exc`` (None: normally) means."""
         status, code, error = outcome_of(exc)
+        if status is RunStatus.INTERRUPTED and self._run_dir.checkpoint.exists():
+            code = RESUMABLE_EXIT_CODE
         text = None
         if exc is not None and status is RunStatus.FAILED and not isinstance(exc, SystemExit):
             text = "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
