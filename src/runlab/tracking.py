@@ -307,24 +307,48 @@ def current() -> Run | None:
     if not path:
         return None
     if path not in _current:
-        run_dir = RunDir(Path(path))
-        from runlab.record.layout import StoreLayout
-
-        record = read_json(run_dir.run_json, default={}) or {}
-        params = read_json(run_dir.params_json, default={}) or {}
-        summary = read_json(run_dir.summary_json, default={}) or {}
-        run = Run(
-            StoreLayout(run_dir.path.parent),
-            run_dir,
-            record,
-            params,
-            summary=summary,
-            capture=False,
-            owns_status=False,
-        )
-        hooks.watch(run)
-        _current[path] = run
+        attach(RunDir(Path(path)), watch=True)
     return _current[path]
 
 
-__all__ = ["add_argument_group", "current", "find_resumable", "from_parser", "start"]
+def attach(run_dir: RunDir, *, watch: bool = False) -> Run:
+    """Open an existing run folder for metrics, summary and artifacts, not for its status.
+
+    The handle is what :func:`current` returns for that folder while it is attached;
+    ``finish()`` flushes it and :func:`detach` forgets it. ``watch`` flushes it at
+    interpreter exit too (a process that never calls ``finish``).
+    """
+    from runlab.record.layout import StoreLayout
+
+    record = read_json(run_dir.run_json, default={}) or {}
+    params = read_json(run_dir.params_json, default={}) or {}
+    summary = read_json(run_dir.summary_json, default={}) or {}
+    run = Run(
+        StoreLayout(run_dir.path.parent),
+        run_dir,
+        record,
+        params,
+        summary=summary,
+        capture=False,
+        owns_status=False,
+    )
+    if watch:
+        hooks.watch(run)
+    _current[str(run_dir.path)] = run
+    return run
+
+
+def detach(run_dir: RunDir) -> None:
+    """Forget the handle :func:`attach` made for ``run_dir``."""
+    _current.pop(str(run_dir.path), None)
+
+
+__all__ = [
+    "add_argument_group",
+    "attach",
+    "current",
+    "detach",
+    "find_resumable",
+    "from_parser",
+    "start",
+]

@@ -20,9 +20,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from runlab.record.files import read_json
-from runlab.record.layout import RunDir, StoreLayout
-from runlab.record.run import RESUMABLE_EXIT_CODE, Run, Terminated, outcome_of
+from runlab import tracking
+from runlab.record.layout import RunDir
+from runlab.record.run import RESUMABLE_EXIT_CODE, Terminated, outcome_of
 from runlab.record.status import RunStatus
 from runlab.tasks import CallableTask
 
@@ -43,33 +43,20 @@ def execute(request: dict[str, Any], functions: dict[str, Any]) -> dict[str, Any
     run_dir = RunDir(Path(request["run_dir"]))
     target = request["target"]
     os.environ.update(request.get("env") or {})
-    record = read_json(run_dir.run_json, default={}) or {}
-    params = read_json(run_dir.params_json, default={}) or {}
-    summary = read_json(run_dir.summary_json, default={}) or {}
-    run = Run(
-        StoreLayout(run_dir.path.parent),
-        run_dir,
-        record,
-        params,
-        summary=summary,
-        capture=False,
-        owns_status=False,
-    )
-    from runlab import tracking
-
-    tracking._current[str(run_dir.path)] = run
+    run = tracking.attach(run_dir)
+    params = dict(run.params)
     exc: BaseException | None = None
     try:
         if target not in functions:
             functions[target] = CallableTask(target).load()
-        result = functions[target](dict(params), run)
+        result = functions[target](params, run)
         if isinstance(result, dict):
             run.summary(result)
     except BaseException as caught:  # the task's own failure, recorded, never the worker's
         exc = caught
     finally:
         run.finish()
-        tracking._current.pop(str(run_dir.path), None)
+        tracking.detach(run_dir)
     status, code, error = outcome_of(exc)
     if status is RunStatus.INTERRUPTED and run_dir.checkpoint.exists():
         code = RESUMABLE_EXIT_CODE
