@@ -18,7 +18,8 @@ from runlab.canonical import config_hash, to_jsonable
 from runlab.errors import RunConflict
 from runlab.record import git as gitmod
 from runlab.record import hooks
-from runlab.record.files import atomic_write_json, atomic_write_text, read_json
+from runlab.record.attempt import begin_attempt
+from runlab.record.files import read_json
 from runlab.record.layout import RunDir
 from runlab.record.reader import effective_status
 from runlab.record.run import Run, base_record, load_artifact, save_artifact
@@ -100,28 +101,10 @@ def start(
     )
     summary: dict[str, Any] = {}
     if previous is not None:
-        record_data.update(
-            attempt=int(previous.get("attempt") or 1) + 1,
-            start=previous.get("start") or record_data["start"],
-            duration=previous.get("duration") or 0.0,
-            name=name or previous.get("name") or run_dir.id,
-            description=description or previous.get("description") or "",
-            tags={**(previous.get("tags") or {}), **record_data["tags"]},
-        )
         summary = read_json(run_dir.summary_json, default={}) or {}
-        # error.txt and git.diff describe the previous attempt; left in place they would
-        # contradict this attempt's record (a completed run with an error, a clean tree
-        # with a diff). This attempt writes its own below when it has one.
-        run_dir.error_txt.unlink(missing_ok=True)
-        run_dir.git_diff.unlink(missing_ok=True)
-    atomic_write_json(run_dir.params_json, params_json)
-    if defaults is not None:
-        atomic_write_json(run_dir.defaults_json, to_jsonable(dict(defaults)))
-    if state is not None and state.dirty and state.diff:
-        atomic_write_text(run_dir.git_diff, state.diff)
-    run_dir.heartbeat.touch()
-    atomic_write_json(run_dir.run_json, record_data)
-    layout.mark_changed(run_dir.id)
+    record_data = begin_attempt(
+        layout, run_dir, record_data, params_json, previous=previous, git=state, defaults=defaults
+    )
     run = Run(
         layout, run_dir, record_data, params_json, summary=summary, capture=capture, catch=catch
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 from runlab.canonical import config_hash, to_jsonable
 from runlab.record import git as gitmod
+from runlab.record.attempt import begin_attempt
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.run import base_record, utc_iso
@@ -170,21 +171,15 @@ def open_attempt(
     )
     record["key"] = key
     if isinstance(previous, dict):
-        attempt = int(previous.get("attempt") or 1)
-        _keep_old_logs(run_dir, attempt)
-        record.update(
-            attempt=attempt + 1,
-            start=previous.get("start") or record["start"],
-            duration=previous.get("duration") or 0.0,
-            tags=previous.get("tags") or {},
-            description=previous.get("description") or "",
-        )
-    atomic_write_json(run_dir.params_json, params_json)
-    if state is not None and state.dirty and state.diff:
-        atomic_write_text(run_dir.git_diff, state.diff)
-    run_dir.heartbeat.touch()
-    atomic_write_json(run_dir.run_json, record)
-    layout.mark_changed(run_id)
+        _keep_old_logs(run_dir, int(previous.get("attempt") or 1))
+    record = begin_attempt(
+        layout,
+        run_dir,
+        record,
+        params_json,
+        previous=previous if isinstance(previous, dict) else None,
+        git=state,
+    )
     return run_dir, record
 
 
