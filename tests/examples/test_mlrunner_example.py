@@ -1,0 +1,109 @@
+"""examples/mlrunner: mlrunner's README sweep, run for real from its folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FOLDER = Path(__file__).resolve().parents[2] / "examples" / "mlrunner"
+# (norm, moment, early-stop) → the BLEU4 of mlrunner's README table.
+EXPECTED = {
+    ("new", 0.1, False): "11.00",
+    ("new", 0.05, False): "12.30",
+    ("batch", 0.1, False): "14.40",
+    ("batch", 0.05, False): "16.50",
+    ("batch", 0.1, True): "15.00",
+}
+
+
+def runlab(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m runlab ARGS` in examples/mlrunner, this Python's `python3` first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "runlab", *args],
+        cwd=FOLDER,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def snapshot(store: Path) -> dict[str, tuple[int, int]]:
+    """Every file of every run folder, with its mtime and size: what a re-run must not touch."""
+    return {
+        str(path.relative_to(store)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for folder in store.iterdir()
+        if folder.is_dir() and not folder.name.startswith(".")
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("mlrunner") / "runs"
+    done = runlab("run", "params.yaml", "--store", str(store))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return store
+
+
+def runs(store: Path) -> list[Path]:
+    return sorted(p for p in store.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def test_five_runs_of_three_commands_each(store: Path) -> None:
+    folders = runs(store)
+    assert len(folders) == 5
+    logs = sorted(str(p.relative_to(store)) for p in store.glob("*/logs/*.log"))
+    assert len(logs) == 15
+    for folder in folders:
+        assert json.loads((folder / "run.json").read_text())["status"] == "completed"
+        assert sorted(p.name for p in (folder / "logs").iterdir()) == [
+            "avg.log",
+            "test.log",
+            "train.log",
+        ]
+
+
+def test_every_test_log_has_the_bleu_of_its_params(store: Path) -> None:
+    scores = {}
+    for folder in runs(store):
+        params = json.loads((folder / "params.json").read_text())
+        match = re.search(r"BLEU4 = (\S+)", (folder / "logs" / "test.log").read_text())
+        assert match, folder.name
+        scores[(params["norm"], params["moment"], params["early-stop"])] = match[1]
+    assert scores == EXPECTED
+
+
+def test_scripts_write_checkpoints_into_the_run_folder(store: Path) -> None:
+    for folder in runs(store):
+        params = json.loads((folder / "params.json").read_text())
+        epochs = 6 if params["early-stop"] else 8
+        checkpoints = {p.name for p in folder.glob("checkpoint*.pt")}
+        assert checkpoints == {f"checkpoint{n}.pt" for n in range(1, epochs + 1)}
+        assert json.loads((folder / "avg.pt").read_text())["epochs"] == list(
+            range(epochs - 4, epochs + 1)
+        )
+
+
+def test_each_run_had_one_gpu_of_the_resource_list(store: Path) -> None:
+    for folder in runs(store):
+        train = (folder / "logs" / "train.log").read_text()
+        assert re.search(r", gpu [0-3]\n", train), train
+
+
+def test_running_again_does_nothing(store: Path) -> None:
+    before = snapshot(store)
+    again = runlab("run", "params.yaml", "--store", str(store))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert snapshot(store) == before
+    plan = runlab("plan", "params.yaml", "--store", str(store), "--json")
+    assert json.loads(plan.stdout)["counts"]["done"] == 5
