@@ -169,28 +169,15 @@ class CallableTask:
 
     def load(self) -> Callable[..., Any]:
         """Import the function (``module:function``, or ``path/to/file.py:function``)."""
-        import importlib
-        import importlib.util
-        from pathlib import Path
+        from runlab.imports import import_module
 
         module_name, _, attr = self.target.rpartition(":")
         if not module_name or not attr:
             raise UsageError(f"task {self.target!r}: write module:function or file.py:function")
-        if module_name.endswith(".py"):
-            path = Path(module_name)
-            if not path.is_file():
-                raise UsageError(f"task {self.target!r}: no file {module_name}")
-            spec = importlib.util.spec_from_file_location(path.stem, path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        else:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError as exc:
-                raise UsageError(
-                    f"task {self.target!r}: cannot import {module_name} ({exc})"
-                ) from exc
+        try:
+            module, _ = import_module(module_name, what=f"task {self.target!r}")
+        except ImportError as exc:
+            raise UsageError(f"task {self.target!r}: cannot import {module_name} ({exc})") from exc
         fn = getattr(module, attr, None)
         if not callable(fn):
             raise UsageError(f"task {self.target!r}: {module_name} has no function {attr!r}")

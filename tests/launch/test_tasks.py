@@ -102,7 +102,9 @@ def test_callable_task_loads_from_module_and_file(tmp_path):
     assert CallableTask("json:dumps").load()([1]) == "[1]"
     with pytest.raises(UsageError, match="has no function 'nope'"):
         CallableTask("json:nope").load()
-    with pytest.raises(UsageError, match="cannot import"):
+    with pytest.raises(UsageError, match="no module named 'no_such_module_xyz'"):
         CallableTask("no_such_module_xyz:f").load()
+    with pytest.raises(UsageError, match=r"no such file missing\.py"):
+        CallableTask("missing.py:f").load()
     with pytest.raises(UsageError, match="write module:function"):
         CallableTask("justaname").load()

@@ -27,7 +27,7 @@ def _format_warning(message, category, filename, lineno, line=None):  # type: ig
     default=DEFAULT_STORE,
     show_default=True,
     type=click.Path(file_okay=False),
-    help=f"Store folder holding the runs (or ${STORE_ENV}).",
+    help=f"Store folder holding the runs (or ${STORE_ENV}, else runlab.toml's store).",
 )
 @click.version_option(package_name="runlab")
 @click.pass_context
@@ -41,6 +41,11 @@ def cli(ctx: click.Context, store: str) -> None:
       runlab show 7
     """
     warnings.formatwarning = _format_warning
+    if ctx.get_parameter_source("store") is click.core.ParameterSource.DEFAULT:
+        from runlab.project import project_store
+
+        # Neither --store nor $RUNLAB_STORE: the enclosing project's runlab.toml decides.
+        store = str(project_store() or store)
     ctx.obj = Store.at(store)
 
 
@@ -65,4 +70,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on `cli`; imported last because they import it.
-from runlab.cli import exec, launch, runs, table  # noqa: E402, F401
+from runlab.cli import exec, launch, project, runs, table  # noqa: E402, F401

@@ -12,6 +12,7 @@ import click
 
 from runlab.cli import cli
 from runlab.cli.common import pass_store
+from runlab.cli.complete import complete_designs, complete_tasks
 from runlab.errors import UsageError
 from runlab.store import Store
 
@@ -24,9 +25,14 @@ def _duration(text: str | None) -> float | None:
 
 def _sweep_options(fn: Any) -> Any:
     options = [
-        click.argument("sweep"),
+        click.argument("sweep", shell_complete=complete_designs),
         click.argument("overrides", nargs=-1),
-        click.option("-x", "--task", help="Python task module:function (for designs without one)."),
+        click.option(
+            "-x",
+            "--task",
+            shell_complete=complete_tasks,
+            help="Python task module:function (for designs without one).",
+        ),
         click.option("--only", help="Run only these plan positions: 0,3 or 2-5."),
         click.option("--force", is_flag=True, help="Run completed configs again too."),
         click.option("-t", "--title", help="Only the sweep documents with this _title."),

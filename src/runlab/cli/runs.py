@@ -10,6 +10,7 @@ import click
 
 from runlab.cli import cli
 from runlab.cli.common import pass_store
+from runlab.cli.complete import complete_runs
 from runlab.record.compare import UNSET, RunDiff, diff_runs
 from runlab.record.files import dumps, read_json
 from runlab.record.logs import follow, tail_offset
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 @cli.command("show")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_runs)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @pass_store
 def show(store: Store, run: str, as_json: bool) -> None:
@@ -44,7 +45,7 @@ def show(store: Store, run: str, as_json: bool) -> None:
 
 
 @cli.command("logs", short_help="Print a run's stdout or stderr.")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_runs)
 @click.option("--stderr", "stderr", is_flag=True, help="Print stderr.log instead of stdout.log.")
 @click.option(
     "-f", "--follow", "keep_following", is_flag=True, help="Keep printing while the run is running."
@@ -81,8 +82,8 @@ def logs(store: Store, run: str, stderr: bool, keep_following: bool, tail: int |
 
 
 @cli.command("diff", short_help="Show what differs between two runs.")
-@click.argument("run_a", metavar="RUN")
-@click.argument("run_b", metavar="RUN")
+@click.argument("run_a", metavar="RUN", shell_complete=complete_runs)
+@click.argument("run_b", metavar="RUN", shell_complete=complete_runs)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @pass_store
 def diff(store: Store, run_a: str, run_b: str, as_json: bool) -> None:

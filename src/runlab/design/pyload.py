@@ -22,13 +22,8 @@ Usage::
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
-import importlib
-import importlib.util
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +32,7 @@ from typing import Any
 from runlab.design.base import Design
 from runlab.design.sweep import Sweep
 from runlab.errors import UsageError
+from runlab.imports import from_file, import_module
 from runlab.tasks import CallableTask, CommandTask, Task
 
 _NOT_OPTIONS = {"name", "design", "task", "source", "documents"}
@@ -54,18 +50,6 @@ class _Loaded:
     from_file: bool  # read from a path, so its functions are imported by file path
 
 
-@contextlib.contextmanager
-def _first_on_path(folder: Path) -> Iterator[None]:
-    """Put ``folder`` first on ``sys.path`` for the duration, as running a script would."""
-    entry = str(folder)
-    sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(entry)
-
-
 def _split(ref: str) -> tuple[str, str]:
     if not isinstance(ref, str):
         raise UsageError(f"design reference {ref!r}: write file.py:name or module:name")
@@ -77,35 +61,7 @@ def _split(ref: str) -> tuple[str, str]:
 
 def _import(ref: str, where: str) -> tuple[ModuleType, Path | None]:
     """Import the module a reference names, from a file path or a dotted module name."""
-    if where.endswith(".py") or "/" in where or "\\" in where:
-        path = Path(where)
-        if not path.is_file():
-            raise UsageError(f"design {ref!r}: no such file {where}")
-        resolved = path.resolve()
-        # A unique, stable module name: dataclasses and pickle need the module registered.
-        digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
-        name = f"_runlab_design_{resolved.stem}_{digest}"
-        spec = importlib.util.spec_from_file_location(name, resolved)
-        if spec is None or spec.loader is None:
-            raise UsageError(f"design {ref!r}: cannot load {where} as Python")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            with _first_on_path(resolved.parent):
-                spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-        return module, path
-    try:
-        with _first_on_path(Path.cwd()):
-            module = importlib.import_module(where)
-    except ModuleNotFoundError as err:
-        if err.name and where.startswith(err.name):
-            raise UsageError(f"design {ref!r}: no module named {err.name!r}") from None
-        raise
-    file = getattr(module, "__file__", None)
-    return module, Path(file) if file else None
+    return import_module(where, what=f"design {ref!r}")
 
 
 def _find(ref: str) -> _Loaded:
@@ -143,7 +99,7 @@ def _build(ref: str, where: str, attr: str) -> _Loaded:
             f"design {ref!r}: {attr} is a {type(obj).__name__}, not a design "
             "(Point, Grid, Sample or Group, or a function returning one)"
         )
-    return _Loaded(obj, task, attr, file, from_file=module.__name__.startswith("_runlab_design_"))
+    return _Loaded(obj, task, attr, file, from_file=from_file(module.__name__))
 
 
 def load_design(ref: str) -> Design:
@@ -173,7 +129,7 @@ def _as_task(value: Any, *, what: str, file: Path | None) -> Task:
                 "so a worker process can import it"
             )
         module_name = str(value.__module__)
-        if file is not None and module_name.startswith("_runlab_design_"):
+        if file is not None and from_file(module_name):
             return CallableTask(f"{file}:{value.__qualname__}")
         return CallableTask(f"{module_name}:{value.__qualname__}")
     raise UsageError(

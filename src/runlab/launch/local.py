@@ -150,9 +150,10 @@ class LocalLauncher:
             workers = list(self._workers.values())
         for item in active:
             item.cancelled = True
-            _signal_group(item.proc, signal.SIGTERM)
-        for worker in workers:
-            _signal_group(worker, signal.SIGTERM)
+        # A slot's worker is also the active process of its run: signal each group once.
+        groups = {p.pid: p for p in [*(a.proc for a in active), *workers]}
+        for proc in groups.values():
+            _signal_group(proc, signal.SIGTERM)
         threading.Thread(target=self._kill_after_grace, args=(active, workers), daemon=True).start()
 
     # -- slots ----------------------------------------------------------------------

@@ -35,6 +35,9 @@ def _watch_parent(parent: int) -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    # One SIGTERM is the whole message: a second one (a process group signalled twice,
+    # an impatient launcher) must not cut short the answer about the run it interrupted.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated()
 
 
