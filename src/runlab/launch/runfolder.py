@@ -28,7 +28,12 @@ from runlab.record.attempt import begin_attempt
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.run import base_record, utc_iso
-from runlab.record.status import LOST_AFTER_SECONDS, RunStatus, process_start_time
+from runlab.record.status import (
+    LOST_AFTER_SECONDS,
+    RunStatus,
+    own_start_time,
+    process_start_time,
+)
 
 CLAIM_FILE = ".claim"
 TREE_FILE = ".tree"  # the process group of the running task: {"host", "pid", "start"}
@@ -52,7 +57,7 @@ def claim(run_dir: RunDir) -> bool:
         {
             "host": socket.gethostname(),
             "pid": os.getpid(),
-            "pid_start": process_start_time(os.getpid()),
+            "pid_start": own_start_time(),
         }
     )
     for _ in range(2):

@@ -2,8 +2,8 @@
 
 Python-level redirection (``contextlib.redirect_stdout``) misses what C extensions and
 child processes write, because they write to fd 1 and 2 directly. So fd 1/2 are pointed
-at a pipe while the run lives; a thread copies the pipe to the real terminal and to the
-log. When the process has no usable fd (a notebook, a test runner that swapped
+at pipes while the run lives; one thread copies both pipes to the real terminal and to
+the logs. When the process has no usable fd (a notebook, a test runner that swapped
 ``sys.stdout``) the capture falls back to wrapping ``sys.stdout``/``sys.stderr``.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import selectors
 import sys
 import threading
 from pathlib import Path
@@ -23,7 +24,7 @@ _DRAIN_TIMEOUT = 2.0
 
 
 class _FdTee:
-    """Redirect one fd into a pipe whose reader writes to the original fd and a log."""
+    """One fd pointed into a pipe; the pump copies the pipe to the original fd and a log."""
 
     def __init__(self, fd: int, stream: IO[str], log: Path) -> None:
         self.fd = fd
@@ -34,35 +35,45 @@ class _FdTee:
         # The saved fd and the log are closed by whichever ends last: stop(), or the pump
         # at end-of-file. Closing them while a pump still runs (a child outlived the run)
         # freed their numbers for reuse, and the pump then wrote into whatever file got them.
-        self._lock = threading.Lock()
-        self._pumped = False
-        self._stopped = False
-        read_end, write_end = os.pipe()
+        self.lock = threading.Lock()
+        self.pumped = False
+        self.stopped = False
+        self.read_end, write_end = os.pipe()
         os.dup2(write_end, fd)
         os.close(write_end)
-        self.thread = threading.Thread(target=self._pump, args=(read_end,), daemon=True)
-        self.thread.start()
 
-    def _pump(self, read_end: int) -> None:
+    def copy(self) -> bool:
+        """Copy what the pipe holds; False at end-of-file (every writer has closed it)."""
+        try:
+            chunk = os.read(self.read_end, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return False
         with contextlib.suppress(OSError):
-            while chunk := os.read(read_end, 65536):
-                with contextlib.suppress(OSError):
-                    os.write(self.saved, chunk)
-                self.log.write(chunk)
-        os.close(read_end)
-        with self._lock:
-            self._pumped = True
-            if self._stopped:
+            os.write(self.saved, chunk)
+        with contextlib.suppress(OSError, ValueError):
+            self.log.write(chunk)
+        return True
+
+    def ended(self) -> None:
+        """The pipe reached end-of-file: release now if stop() came first."""
+        os.close(self.read_end)
+        with self.lock:
+            self.pumped = True
+            if self.stopped:
                 self._release()
 
-    def stop(self) -> None:
+    def restore(self) -> None:
+        """Point the fd back at the original; closes our last copy of the pipe's write end."""
         with contextlib.suppress(ValueError, OSError):
             self.stream.flush()
-        os.dup2(self.saved, self.fd)  # closes our last copy of the pipe's write end
-        self.thread.join(_DRAIN_TIMEOUT)
-        with self._lock:
-            self._stopped = True
-            if self._pumped:
+        os.dup2(self.saved, self.fd)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            if self.pumped:
                 self._release()
             # else: a child still holds the pipe; the pump releases at its end-of-file,
             # and what the child writes until then still reaches the terminal and this log.
@@ -70,6 +81,21 @@ class _FdTee:
     def _release(self) -> None:
         os.close(self.saved)
         self.log.close()
+
+
+def _pump(tees: list[_FdTee]) -> None:
+    """Copy every tee's pipe until each reaches end-of-file: one thread for both streams."""
+    with selectors.DefaultSelector() as selector:
+        for tee in tees:
+            selector.register(tee.read_end, selectors.EVENT_READ, tee)
+        left = len(tees)
+        while left:
+            for key, _ in selector.select():
+                tee = key.data
+                if not tee.copy():
+                    selector.unregister(tee.read_end)
+                    tee.ended()
+                    left -= 1
 
 
 class _StreamTee(io.TextIOBase):
@@ -117,10 +143,20 @@ class Capture:
                 tee = _StreamTee(stream, log)
                 setattr(sys, name, tee)
                 self._streams.append((name, stream, tee))
+        self._thread: threading.Thread | None = None
+        if self._tees:
+            self._thread = threading.Thread(
+                target=_pump, args=(list(self._tees),), name="runlab-capture", daemon=True
+            )
+            self._thread.start()
 
     def stop(self) -> None:
         """Restore the streams; everything written before this call is in the logs."""
         for tee in reversed(self._tees):
+            tee.restore()
+        if self._thread is not None:
+            self._thread.join(_DRAIN_TIMEOUT)
+        for tee in self._tees:
             tee.stop()
         for name, original, stream_tee in reversed(self._streams):
             stream_tee.flush()

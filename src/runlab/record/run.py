@@ -11,7 +11,6 @@ marker in ``.changed/`` for the index to pick up.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import pickle
 import shlex
@@ -30,11 +29,12 @@ from runlab.canonical import to_jsonable
 from runlab.errors import UsageError
 from runlab.record.capture import Capture
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
+from runlab.record.flusher import FLUSHER, WAKE_AT
 from runlab.record.layout import RunDir, StoreLayout
+from runlab.record.metrics import Point, format_points
 from runlab.record.status import HEARTBEAT_SECONDS, RunStatus
 
 FORMAT_VERSION = 1
-_FLUSH_SECONDS = 0.5
 SIGTERM_EXIT_CODE = 128 + 15
 SIGINT_EXIT_CODE = 128 + 2
 # An interrupted run that saved a checkpoint exits with this code (EX_TEMPFAIL: "try
@@ -113,11 +113,10 @@ class Run:
         self._last_logged: dict[str, Any] = {}
         self._catch = catch
         self._owns_status = owns_status
-        self._buffer: list[tuple[int, float, dict[str, Any]]] = []
+        self._buffer: list[Point] = []
         self._step = 0
         self._lock = threading.Lock()
         self._metrics_file: IO[str] | None = None
-        self._stop = threading.Event()
         # The attempt's clock starts at the time run.json records, so that a first
         # attempt's duration is exactly end - start (not end - this constructor).
         started = record.get("attempt_start")
@@ -126,10 +125,8 @@ class Run:
         self._capture = (
             Capture(run_dir.stdout_log, run_dir.stderr_log) if capture and owns_status else None
         )
-        self._flusher = threading.Thread(
-            target=self._flush_loop, name=f"runlab-flush-{run_dir.id}", daemon=True
-        )
-        self._flusher.start()
+        self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        FLUSHER.add(self)
 
     # -- identity -------------------------------------------------------------------
     @property
@@ -162,7 +159,10 @@ class Run:
         if step is None:
             step = self._step
         self._step = step + 1
-        self._buffer.append((step, time.time(), values))
+        buffer = self._buffer
+        buffer.append((step, time.time(), values))
+        if len(buffer) > WAKE_AT:
+            FLUSHER.wake()
 
     def summary(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> dict[str, Any]:
         """Merge final results into ``summary.json`` (written at once); return the summary."""
@@ -271,9 +271,8 @@ class Run:
         if self._finished:
             return
         self._finished = True
-        self._stop.set()
-        self._flusher.join()
-        self._flush()
+        FLUSHER.remove(self)
+        self.flush_metrics()
         if self._metrics_file is not None:
             self._metrics_file.close()
         if self._capture is not None:
@@ -311,18 +310,18 @@ class Run:
         atomic_write_json(self._run_dir.run_json, self._record)
         self._layout.mark_changed(self.id)
 
-    def _flush_loop(self) -> None:
-        beat = time.monotonic()
-        while not self._stop.wait(_FLUSH_SECONDS):
-            self._flush()
-            if self._owns_status and time.monotonic() - beat >= HEARTBEAT_SECONDS:
-                beat = time.monotonic()
-                try:
-                    os.utime(self._run_dir.heartbeat)
-                except FileNotFoundError:
-                    self._run_dir.heartbeat.touch()
+    def beat_if_due(self) -> None:
+        """Touch ``.heartbeat`` when 15 s have passed (called by the flusher thread)."""
+        if not self._owns_status or time.monotonic() < self._next_beat:
+            return
+        self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        try:
+            os.utime(self._run_dir.heartbeat)
+        except FileNotFoundError:
+            self._run_dir.heartbeat.touch()
 
-    def _flush(self) -> None:
+    def flush_metrics(self) -> None:
+        """Append the buffered points to ``metrics.jsonl`` (the flusher thread and finish)."""
         with self._lock:
             if not self._buffer:
                 return
@@ -333,27 +332,14 @@ class Run:
             n = len(self._buffer)
             batch = self._buffer[:n]
             del self._buffer[:n]
-            lines = []
-            dumps = json.dumps
-            last = self._last_logged
-            for step, ts, values in batch:
-                try:
-                    body = dumps(values)
-                except TypeError:
-                    body = dumps(to_jsonable(values))
-                lines.append(
-                    f'{{"step": {step}, "time": {ts:.6f}, {body[1:]}'
-                    if values
-                    else f'{{"step": {step}, "time": {ts:.6f}}}'
-                )
-                last.update(values)
+            text = format_points(batch, self._last_logged)
             if self._metrics_file is None:
                 self._metrics_file = self._run_dir.metrics_jsonl.open("a", encoding="utf-8")
                 # A run killed mid-write left a torn last line; without a newline first the
                 # next point would be glued onto it and skipped along with it on read.
                 if not _ends_with_newline(self._run_dir.metrics_jsonl):
-                    lines.insert(0, "")
-            self._metrics_file.write("\n".join(lines) + "\n")
+                    text = "\n" + text
+            self._metrics_file.write(text)
             self._metrics_file.flush()
 
 
@@ -417,7 +403,7 @@ def base_record(
     sweep: str | None = None,
 ) -> dict[str, Any]:
     """The ``run.json`` of a run starting now in this process."""
-    from runlab.record.status import process_start_time
+    from runlab.record.status import own_start_time
 
     now = time.time()
     if command is not None:
@@ -441,7 +427,7 @@ def base_record(
         "duration": None,
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "pid_start": process_start_time(os.getpid()),
+        "pid_start": own_start_time(),
         "cwd": os.getcwd(),
         "argv": argv,
         "command": line,

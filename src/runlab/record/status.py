@@ -9,6 +9,7 @@ another host only the heartbeat file's age can tell.
 from __future__ import annotations
 
 import enum
+import os
 import socket
 import time
 from collections.abc import Mapping
@@ -44,6 +45,18 @@ def process_start_time(pid: int) -> float | None:
         return psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return None
+
+
+_own_start: tuple[int, float | None] = (0, None)
+
+
+def own_start_time() -> float | None:
+    """This process's start time, asked once per process (a fork gets its own)."""
+    global _own_start
+    pid = os.getpid()
+    if _own_start[0] != pid:
+        _own_start = (pid, process_start_time(pid))
+    return _own_start[1]
 
 
 def is_lost(
