@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -303,7 +305,9 @@ def test_status_lost_through_the_cli(tmp_path):
     data = json.loads((store / "2" / "run.json").read_text())
     data.update(status="running", host="gone-host")
     (store / "2" / "run.json").write_text(json.dumps(data))
-    (store / "2" / ".heartbeat").unlink()
+    (store / "2" / ".heartbeat").unlink(missing_ok=True)
+    old = time.time() - 3600  # run.json stands for the first heartbeat: make it old too
+    os.utime(store / "2" / "run.json", (old, old))
     (store / ".changed" / "2").touch()
     result = ls(store, "--where", "status == 'lost'", "-c", "id,status", "--json")
     assert json.loads(result.stdout) == [{"id": "2", "status": "lost"}]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ def make_lost(store: Path, source: str, run_id: str) -> None:
     data.update(id=run_id, name=run_id, status="running", host="gone-host", end=None)
     record_path.write_text(json.dumps(data))
     (store / run_id / ".heartbeat").unlink(missing_ok=True)
+    old = time.time() - 3600  # run.json stands for the first heartbeat: make it old too
+    os.utime(record_path, (old, old))
     (store / ".changed" / run_id).touch()
 
 

@@ -245,7 +245,6 @@ def test_a_failed_run_in_a_dirty_tree_has_exactly_the_documented_files(
     assert result.returncode == 1
     run_dir = only_run(store)
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        ".heartbeat",
         "artifacts",
         "error.txt",
         "git.diff",

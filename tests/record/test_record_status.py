@@ -189,11 +189,15 @@ def test_heartbeat_decides_for_a_run_on_another_host(tmp_path: Path) -> None:
         record["host"] = "another-host.example"
         record["pid"] = 1  # means nothing on another host
         (run.dir / "run.json").write_text(runlab.record.files.dumps(record))
-        beat = run.dir / ".heartbeat"
-        now = time.time()
-        os.utime(beat, (now, now))
+        # Until the first heartbeat, run.json's mtime stands for it.
         assert RunReader(run.dir).status is RunStatus.RUNNING
+        now = time.time()
         old = now - LOST_AFTER_SECONDS - 30
+        os.utime(run.dir / "run.json", (old, old))
+        assert RunReader(run.dir).status is RunStatus.LOST
+        beat = run.dir / ".heartbeat"
+        beat.touch()
+        assert RunReader(run.dir).status is RunStatus.RUNNING
         os.utime(beat, (old, old))
         assert RunReader(run.dir).status is RunStatus.LOST
         beat.unlink()
@@ -207,7 +211,9 @@ def test_a_finished_status_is_never_overridden_by_the_heartbeat(tmp_path: Path) 
     with runlab.start({}, store=tmp_path / "runs", capture=False, git=False) as run:
         pass
     old = time.time() - 10 * LOST_AFTER_SECONDS
-    os.utime(run.dir / ".heartbeat", (old, old))
+    (run.dir / ".heartbeat").touch()
+    for name in (".heartbeat", "run.json"):
+        os.utime(run.dir / name, (old, old))
     assert RunReader(run.dir).status is RunStatus.COMPLETED
 
 

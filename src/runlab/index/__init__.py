@@ -281,8 +281,8 @@ class Index:
         lost = []
         for run_id, host, pid, pid_start in running:
             try:
-                beat: float | None = os.stat(self.layout.run_dir(run_id).heartbeat).st_mtime
-            except (FileNotFoundError, UsageError):
+                beat = self.layout.run_dir(run_id).last_beat()
+            except UsageError:
                 beat = None
             record = {
                 "status": RunStatus.RUNNING.value,

@@ -353,7 +353,7 @@ class LocalLauncher:
             dirs = [a.run_dir for a in self._active.values()]
         for run_dir in dirs:
             try:
-                os.utime(run_dir.heartbeat)
+                run_dir.beat()
             except OSError:
                 pass
 

@@ -125,9 +125,8 @@ def _claim_is_stale(run_dir: RunDir, path: os.PathLike[str]) -> bool:
         return started is None or (
             owner.get("pid_start") is not None and abs(started - float(owner["pid_start"])) > 1.0
         )
-    try:
-        beat = os.stat(run_dir.heartbeat).st_mtime
-    except FileNotFoundError:
+    beat = run_dir.last_beat()
+    if beat is None:  # the claim came before the record: judge by the claim's age
         beat = os.stat(path).st_mtime
     return time.time() - beat > LOST_AFTER_SECONDS
 

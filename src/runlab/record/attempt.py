@@ -56,7 +56,6 @@ def begin_attempt(
         atomic_write_json(run_dir.defaults_json, to_jsonable(dict(defaults)))
     if git is not None and git.dirty and git.diff:
         atomic_write_text(run_dir.git_diff, git.diff)
-    run_dir.heartbeat.touch()
     atomic_write_json(run_dir.run_json, record)
     layout.mark_changed(run_dir.id)
     return record

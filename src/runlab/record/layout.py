@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from runlab.errors import UsageError
@@ -21,6 +22,7 @@ INDEX_FILE = "index.db"
 CHANGED_DIR = ".changed"
 NEXT_ID_FILE = ".next-id"
 HINT_EVERY = 32
+_last_claimed: dict[Path, int] = {}  # per process: where its next claim starts probing
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,+=@%-]*$")
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9_.,+=@%-]+")
@@ -59,7 +61,11 @@ def id_sort_key(run_id: str) -> tuple[int, int, str]:
 
 @dataclass(frozen=True)
 class RunDir:
-    """The paths of one run folder; it holds no state beyond its location."""
+    """The paths of one run folder; it holds no state beyond its location.
+
+    The paths are computed once per object (``cached_property`` writes the instance
+    dict directly, so the frozen dataclass stays immutable to callers).
+    """
 
     path: Path
 
@@ -67,51 +73,73 @@ class RunDir:
     def id(self) -> str:
         return self.path.name
 
-    @property
+    @cached_property
     def run_json(self) -> Path:
         return self.path / "run.json"
 
-    @property
+    @cached_property
     def params_json(self) -> Path:
         return self.path / "params.json"
 
-    @property
+    @cached_property
     def defaults_json(self) -> Path:
         return self.path / "defaults.json"
 
-    @property
+    @cached_property
     def summary_json(self) -> Path:
         return self.path / "summary.json"
 
-    @property
+    @cached_property
     def metrics_jsonl(self) -> Path:
         return self.path / "metrics.jsonl"
 
-    @property
+    @cached_property
     def stdout_log(self) -> Path:
         return self.path / "stdout.log"
 
-    @property
+    @cached_property
     def stderr_log(self) -> Path:
         return self.path / "stderr.log"
 
-    @property
+    @cached_property
     def error_txt(self) -> Path:
         return self.path / "error.txt"
 
-    @property
+    @cached_property
     def git_diff(self) -> Path:
         return self.path / "git.diff"
 
-    @property
+    @cached_property
     def checkpoint(self) -> Path:
         """The last state a run saved with ``run.checkpoint``, to continue after interruption."""
         return self.path / "checkpoint.pkl"
 
-    @property
+    @cached_property
     def heartbeat(self) -> Path:
         """Touched while the run lives; its mtime tells other hosts the run is alive."""
         return self.path / ".heartbeat"
+
+    def beat(self) -> None:
+        """Say the run is alive now (creating ``.heartbeat`` at the first beat)."""
+        try:
+            os.utime(self.heartbeat)
+        except FileNotFoundError:
+            self.heartbeat.touch()
+
+    def last_beat(self) -> float | None:
+        """When the run last said it was alive: its last heartbeat, or its start.
+
+        ``run.json`` is written when an attempt starts, so it stands for the first beat
+        and starting a run creates one file fewer.
+        """
+        newest = None
+        for path in (self.heartbeat, self.run_json):
+            try:
+                mtime = os.stat(path).st_mtime
+            except FileNotFoundError:
+                continue
+            newest = mtime if newest is None else max(newest, mtime)
+        return newest
 
     @property
     def artifacts(self) -> Path:
@@ -161,6 +189,9 @@ class StoreLayout:
         """Create and return the folder of the next free integer id."""
         self.root.mkdir(parents=True, exist_ok=True)
         n, from_file = self._next_hint()
+        # This process's own last claim is a better start than a hint another process
+        # may not have moved for 31 ids.
+        n = max(n, _last_claimed.get(self.root, 0) + 1)
         while True:
             path = self.root / str(n)
             try:
@@ -172,6 +203,7 @@ class StoreLayout:
             # every HINT_EVERY ids: a stale one costs at most that many failed mkdirs.
             if not from_file or n % HINT_EVERY == 0:
                 self._write_hint(n + 1)
+            _last_claimed[self.root] = n
             return RunDir(path)
 
     def claim(self, run_id: str) -> RunDir | None:

@@ -27,13 +27,8 @@ def effective_status(record: dict[str, Any], run_dir: RunDir) -> RunStatus:
         status = RunStatus(raw)
     except ValueError:
         return RunStatus.LOST
-    if status is RunStatus.RUNNING:
-        try:
-            beat: float | None = os.stat(run_dir.heartbeat).st_mtime
-        except FileNotFoundError:
-            beat = None
-        if is_lost(record, beat):
-            return RunStatus.LOST
+    if status is RunStatus.RUNNING and is_lost(record, run_dir.last_beat()):
+        return RunStatus.LOST
     return status
 
 

@@ -315,10 +315,7 @@ class Run:
         if not self._owns_status or time.monotonic() < self._next_beat:
             return
         self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
-        try:
-            os.utime(self._run_dir.heartbeat)
-        except FileNotFoundError:
-            self._run_dir.heartbeat.touch()
+        self._run_dir.beat()
 
     def flush_metrics(self) -> None:
         """Append the buffered points to ``metrics.jsonl`` (the flusher thread and finish)."""
