@@ -23,11 +23,16 @@ class RecordWarning(UserWarning):
     """A record file was damaged (torn line, truncated JSON) and was partly skipped."""
 
 
+# One encoder for every value: json.dumps with any option builds a new one per call, and
+# without indent= or default= it encodes in C.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _compact(value: Any) -> str:
-    try:  # no default= and no indent: only then does json use its C encoder
-        return json.dumps(value, ensure_ascii=False)
+    try:
+        return _ENCODE(value)
     except TypeError:
-        return json.dumps(to_jsonable(value), ensure_ascii=False)
+        return _ENCODE(to_jsonable(value))
 
 
 def dumps(data: Any) -> str:
