@@ -271,3 +271,35 @@ def test_python_tasks_continue_from_their_checkpoint_after_an_interruption(tmp_p
     assert (reports["1.json"]["final"], reports["2.json"]["final"]) == (False, True)
     assert (tmp_path / "first.json").read_text() == "1"
     assert (tmp_path / "last.json").read_text() == "completed"
+
+
+def test_logs_of_a_command_task(project):
+    assert runlab(project, "run", "params.yaml").returncode == 0
+    run_id = "early-stop=True,moment=0.1,norm=batch"
+    both = runlab(project, "logs", run_id)
+    assert both.stdout == (
+        "==> train <==\ntrain iwslt14 norm=batch moment=0.1 --early-stop\n"
+        "==> test <==\nBLEU4 = 27.1\n"
+    )
+    assert runlab(project, "logs", run_id, "-c", "test").stdout == "BLEU4 = 27.1\n"
+    missing = runlab(project, "logs", run_id, "--command", "nope")
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        f"error: run {run_id} has no log of command 'nope' (it has: train, test)\n"
+    )
+
+
+def test_diff_of_two_designs(project):
+    (project / "v2.yaml").write_text(
+        MLRUNNER.replace("moment: [ 0.1, 0.05 ]", "moment: [ 0.1, 0.01 ]")
+    )
+    out = runlab(project, "diff", "params.yaml", "v2.yaml")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "moment: 0.1, 0.05  →  0.1, 0.01",
+        "3 configs in both, 2 only in params.yaml, 2 only in v2.yaml",
+    ]
+    data = json.loads(runlab(project, "diff", "params.yaml", "v2.yaml", "--json").stdout)
+    assert [k["key"] for k in data["keys"]] == ["moment"] and data["common"] == 3
+    same = runlab(project, "diff", "params.yaml", "params.yaml")
+    assert same.stdout == "the two designs have the same configs\n"

@@ -11,9 +11,10 @@ import click
 from runlab.cli import cli
 from runlab.cli.common import pass_store
 from runlab.cli.complete import complete_runs
+from runlab.errors import RunNotFound
 from runlab.record.compare import UNSET, RunDiff, diff_runs
 from runlab.record.files import dumps, read_json
-from runlab.record.logs import follow, tail_offset
+from runlab.record.logs import command_logs, follow, tail_offset
 from runlab.record.overview import TAIL_LINES, RunOverview, overview
 from runlab.record.reader import RunReader, effective_status
 from runlab.record.status import RunStatus
@@ -44,9 +45,10 @@ def show(store: Store, run: str, as_json: bool) -> None:
     _print_overview(view)
 
 
-@cli.command("logs", short_help="Print a run's stdout or stderr.")
+@cli.command("logs", short_help="Print a run's stdout or stderr, or a command's log.")
 @click.argument("run", shell_complete=complete_runs)
 @click.option("--stderr", "stderr", is_flag=True, help="Print stderr.log instead of stdout.log.")
+@click.option("-c", "--command", "command", help="A sweep command's log (logs/NAME.log) instead.")
 @click.option(
     "-f", "--follow", "keep_following", is_flag=True, help="Keep printing while the run is running."
 )
@@ -59,17 +61,46 @@ def show(store: Store, run: str, as_json: bool) -> None:
     help="Start from the last N lines (default: the whole log).",
 )
 @pass_store
-def logs(store: Store, run: str, stderr: bool, keep_following: bool, tail: int | None) -> None:
+def logs(
+    store: Store,
+    run: str,
+    stderr: bool,
+    command: str | None,
+    keep_following: bool,
+    tail: int | None,
+) -> None:
     """Print the output a run wrote to stdout (or stderr), as it was written.
+
+    A sweep run of shell commands has one log per command (stdout and stderr together):
+    name it with --command, or get them all, each under a ``==> name <==`` header.
 
     \b
     Examples:
       runlab logs 7
       runlab logs baseline --stderr -n 20
       runlab logs 7 --follow
+      runlab logs lr=0.1 --command train
     """
     run_dir = store.resolve(run)
     path = run_dir.stderr_log if stderr else run_dir.stdout_log
+    commands = command_logs(run_dir)
+    if command is not None:
+        path = run_dir.path / "logs" / f"{command}.log"
+        if not path.is_file():
+            known = ", ".join(p.stem for p in commands) or "none"
+            raise RunNotFound(
+                f"run {run_dir.id} has no log of command {command!r} (it has: {known})"
+            )
+    elif not path.exists() and commands:
+        if keep_following or len(commands) == 1:
+            path = max(commands, key=lambda p: p.stat().st_mtime)  # the one being written
+        else:
+            for log in commands:
+                click.echo(f"==> {log.stem} <==")
+                start = tail_offset(log, tail) if tail else 0
+                for chunk in follow(log, offset=start, running=lambda: False):
+                    click.echo(chunk, nl=False)
+            return
     offset = tail_offset(path, tail) if tail is not None else 0
 
     def still_running() -> bool:
@@ -87,20 +118,50 @@ def logs(store: Store, run: str, stderr: bool, keep_following: bool, tail: int |
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @pass_store
 def diff(store: Store, run_a: str, run_b: str, as_json: bool) -> None:
-    """Show what differs between two runs: params, summary, and git sha, branch, dirty.
+    """Show what differs between two runs, or between two designs.
 
-    Only keys whose values differ are shown, with the value in each run.
+    Two runs: params, summary, and git sha, branch, dirty. Two designs (sweep files or
+    Python designs): the keys whose values differ, and the configs only one side has.
+    Only what differs is shown, with the value on each side.
 
     \b
     Examples:
       runlab diff 7 8
       runlab diff baseline wide --json
+      runlab diff params.yaml params-v2.yaml
+      runlab diff designs.py:small designs.py:big
     """
+    from runlab.launch.sweeps import is_sweep_ref
+
+    if is_sweep_ref(run_a) and is_sweep_ref(run_b):
+        _diff_designs(run_a, run_b, as_json=as_json)
+        return
     result = diff_runs(RunReader(store.resolve(run_a)), RunReader(store.resolve(run_b)))
     if as_json:
         click.echo(dumps(result.as_json()))
         return
     _print_diff(result)
+
+
+def _diff_designs(ref_a: str, ref_b: str, *, as_json: bool) -> None:
+    from runlab.design import diff as design_diff
+    from runlab.launch.sweeps import load_configs
+
+    result = design_diff(load_configs(ref_a), load_configs(ref_b))
+    if as_json:
+        click.echo(dumps(result.to_json()))
+        return
+    if not result:
+        click.echo("the two designs have the same configs")
+        return
+    for key in result.keys:
+        a = ", ".join(_text(v) for v in key.a) + (" (unset in some)" if key.a_missing else "")
+        b = ", ".join(_text(v) for v in key.b) + (" (unset in some)" if key.b_missing else "")
+        click.echo(f"{key.key}: {a or '<unset>'}  →  {b or '<unset>'}")
+    click.echo(
+        f"{result.common} configs in both, {len(result.only_a)} only in {ref_a}, "
+        f"{len(result.only_b)} only in {ref_b}"
+    )
 
 
 # -- formatting -------------------------------------------------------------------------

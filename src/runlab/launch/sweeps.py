@@ -27,6 +27,25 @@ from runlab.store import Store
 from runlab.tasks import CallableTask, CommandTask
 
 
+def is_sweep_ref(ref: str) -> bool:
+    """True when ``ref`` names a sweep file or a Python design rather than a run."""
+    where = ref.rpartition(":")[0] if ":" in ref else ref
+    path = Path(where)
+    return (Path(ref).suffix.lower() in (".yaml", ".yml") and Path(ref).is_file()) or (
+        ":" in ref and (path.suffix == ".py" and path.is_file())
+    )
+
+
+def load_configs(ref: str) -> Any:
+    """The expanded configs of a sweep file or Python design (for ``runlab diff``)."""
+    path = Path(ref)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return load_sweep(path).expand()
+    from runlab.design.pyload import load_design
+
+    return load_design(ref)
+
+
 def load(ref: str, *, task: str | None = None, title: str | None = None) -> Sweep:
     """The sweep a command-line reference names, with ``-x module:function`` applied."""
     path = Path(ref)

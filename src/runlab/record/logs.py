@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from runlab.record.layout import RunDir
+
 _BLOCK = 65536
 
 
@@ -91,3 +93,9 @@ def follow(
             return
         else:
             time.sleep(poll_seconds)
+
+
+def command_logs(run_dir: RunDir) -> list[Path]:
+    """The per-command logs of a sweep run (``logs/<command>.log``), in the order they ran."""
+    logs = [p for p in (run_dir.path / "logs").glob("*.log") if p.is_file()]
+    return sorted(logs, key=lambda p: (p.stat().st_mtime, p.name))
