@@ -113,6 +113,15 @@ def test_eight_processes_claim_ids_1_to_1600_without_collision(
         assert len(runs) == 200
         in_time_order = [run_id for _, run_id in sorted(runs)]
         assert in_time_order == sorted(in_time_order)
+    # The index ingests every marker: 1600 rows, each with the params its folder holds.
+    runs = runlab.load(store)
+    frame = runs.df()
+    assert len(frame) == 1600 and list(frame["id"]) == [str(i) for i in range(1, 1601)]
+    assert set(zip(frame["params.worker"], frame["params.i"], strict=True)) == {
+        (w, i) for w in range(8) for i in range(200)
+    }
+    assert set(frame["status"]) == {"completed"}
+    assert os.listdir(store / ".changed") == []
 
 
 def test_concurrent_runs_with_capture_keep_their_own_output(
