@@ -212,9 +212,9 @@ def test_init_bare_writes_only_the_settings(invoke, tmp_path):
 
 def test_init_refuses_to_overwrite_a_file_and_writes_nothing(invoke, tmp_path):
     write(tmp_path / "tasks.py", "def mine(config, run):\n    pass\n")
-    code, _, _, exc = invoke("init")
-    assert code == 1 and isinstance(exc, UsageError)
-    assert str(exc) == "tasks.py already exists; `runlab init --bare` writes only the settings"
+    code, _, err, _ = invoke("init")
+    assert code == 2
+    assert err == "error: tasks.py already exists; `runlab init --bare` writes only the settings\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tasks.py"]
     # The demo file as init writes it is no conflict: an interrupted init can be re-run.
     (tmp_path / "tasks.py").unlink()
@@ -225,8 +225,9 @@ def test_init_refuses_to_overwrite_a_file_and_writes_nothing(invoke, tmp_path):
 
 def test_init_refuses_a_broken_pyproject(invoke, tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project\nname = 1\n")
-    _, _, _, exc = invoke("init")
-    assert str(exc) == "pyproject.toml:1: Expected ']' at the end of a table declaration"
+    code, _, err, _ = invoke("init")
+    assert code == 2
+    assert err == "error: pyproject.toml:1: Expected ']' at the end of a table declaration\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pyproject.toml"]
 
 
@@ -270,11 +271,11 @@ def test_the_project_store_is_the_default_and_flags_and_env_win(invoke, tmp_path
     assert project_store(tmp_path / "src" / "deep") == tmp_path / "results"
     code, out, _, _ = invoke("show", "1", "--json", cwd=tmp_path / "src" / "deep")
     assert code == 0 and json.loads(out)["params"] == {"lr": 0.1}
-    code, _, _, exc = invoke("--store", str(tmp_path / "other"), "show", "1", cwd=tmp_path)
-    assert str(exc) == f"no run with id or name '1' in store {tmp_path / 'other'}"
+    code, _, err, _ = invoke("--store", str(tmp_path / "other"), "show", "1", cwd=tmp_path)
+    assert err == f"error: no run with id or name '1' in store {tmp_path / 'other'}\n"
     monkeypatch.setenv("RUNLAB_STORE", str(tmp_path / "env"))
-    code, _, _, exc = invoke("show", "1", cwd=tmp_path)
-    assert str(exc) == f"no run with id or name '1' in store {tmp_path / 'env'}"
+    code, _, err, _ = invoke("show", "1", cwd=tmp_path)
+    assert err == f"error: no run with id or name '1' in store {tmp_path / 'env'}\n"
 
 
 def test_outside_a_project_the_store_is_runs_and_listing_uses_defaults(invoke, tmp_path):

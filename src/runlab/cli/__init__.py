@@ -20,7 +20,35 @@ def _format_warning(message, category, filename, lineno, line=None):  # type: ig
     return f"warning: {message}\n"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class RunlabFailure(click.ClickException):
+    """A RunlabError as the CLI shows it: ``error: <one line>``, the error's exit code."""
+
+    def __init__(self, exc: RunlabError) -> None:
+        super().__init__(str(exc))
+        self.exit_code = exc.exit_code
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class _Group(click.Group):
+    """The group that turns every RunlabError of every command into a RunlabFailure.
+
+    Here rather than only in ``main`` so that click's test runner sees the same exit
+    code and the same one line a user does.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except RunlabError as exc:
+            raise RunlabFailure(exc) from None
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--store",
     envvar=STORE_ENV,
@@ -59,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except RunlabError as exc:
+    except RunlabError as exc:  # raised outside a command (the group's own callback)
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:

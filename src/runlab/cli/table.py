@@ -14,13 +14,12 @@ import contextlib
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from runlab.cli import cli
 from runlab.cli.common import pass_store
-from runlab.errors import RunlabError
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -31,26 +30,13 @@ MIN_CELL = 12  # columns are cut down to this at most: narrower shows too little
 GAP = 3  # rich's SIMPLE_HEAD box puts three characters between columns
 
 
-class _Failure(click.ClickException):
-    """A RunlabError shown as the group's ``main`` shows it: ``error: ...``, its exit code."""
-
-    def __init__(self, exc: RunlabError) -> None:
-        super().__init__(str(exc))
-        self.exit_code = exc.exit_code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
-
-
 @contextlib.contextmanager
 def _reported() -> Iterator[None]:
-    """Print each warning raised inside as one ``warning: ...`` line; fail on RunlabError."""
+    """Print each distinct warning raised inside once, as one ``warning: ...`` line."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             yield
-        except RunlabError as exc:
-            raise _Failure(exc) from None
         finally:
             seen: set[str] = set()
             for w in caught:
