@@ -38,13 +38,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from runlab.canonical import canonical_value
-from runlab.design.base import Candidate, Context, Design
+from runlab.design.alias import Alias, Aliased, read_aliases
+from runlab.design.base import Design
 from runlab.design.designs import Grid, Point, Sample
 from runlab.design.rules import compile_rules
 from runlab.design.sweep import Sweep, SweepDocument, parse_resources, parse_timeout, union
@@ -233,74 +233,6 @@ def _params(
     return params
 
 
-@dataclass(frozen=True)
-class _Alias:
-    """One ``alias`` entry: the params a name fans out to, or the params each value sets."""
-
-    name: str
-    targets: tuple[str, ...] = ()
-    cases: Mapping[Any, Mapping[str, Any]] | None = None
-
-    def apply(self, params: dict[str, Any]) -> None:
-        value = params.pop(self.name)
-        if self.cases is None:
-            params.update(dict.fromkeys(self.targets, value))
-            return
-        try:
-            params.update(self.cases[value])
-        except (KeyError, TypeError):
-            known = ", ".join(repr(v) for v in self.cases)
-            raise UsageError(
-                f"alias {self.name!r}: value {value!r} is not one of {known}"
-            ) from None
-
-    @property
-    def sets(self) -> set[str]:
-        """Every param name this alias may set."""
-        if self.cases is None:
-            return set(self.targets)
-        return {key for case in self.cases.values() for key in case}
-
-
-def _aliases(settings: Any, head: YamlDocument, file: str) -> dict[str, _Alias]:
-    out = {}
-    for name, spec in (settings.alias or {}).items():
-        line = head.at("alias", name)
-        if isinstance(spec, list):
-            if not spec or not all(spec):
-                raise UsageError(f"{file}:{line}: alias {name!r}: list the params it sets")
-            out[name] = _Alias(name, targets=tuple(spec))
-            continue
-        shapes = {frozenset(case) for case in spec.values()}
-        if not spec or frozenset() in shapes or len(shapes) > 1:
-            raise UsageError(
-                f"{file}:{line}: alias {name!r}: every value must set the same "
-                "non-empty set of params"
-            )
-        out[name] = _Alias(name, cases={k: dict(v) for k, v in spec.items()})
-    return out
-
-
-class Aliased(Design):
-    """A design whose generated configs have their ``alias`` keys replaced (see above)."""
-
-    _label = "Aliased"
-
-    def __init__(self, design: Design, aliases: Mapping[str, _Alias]) -> None:
-        super().__init__()
-        self._design, self._aliases = design, dict(aliases)
-
-    def _candidates(self, ctx: Context) -> Iterator[Candidate]:
-        for candidate in self._design._candidates(ctx):
-            params = dict(candidate.params)
-            for name in [key for key in params if key in self._aliases]:
-                self._aliases[name].apply(params)
-            yield Candidate(params, candidate.template, candidate.rules)
-
-    def _param_repr(self) -> list[str]:
-        return [repr(self._design), f"aliases={sorted(self._aliases)}"]
-
-
 def _commands(raw: Any, task: CommandTask | None, doc: YamlDocument, file: str) -> tuple[str, ...]:
     """Return the command names ``_cmd`` picks, in template order."""
     line = doc.at("_cmd")
@@ -322,7 +254,7 @@ def _check_commands(
     task: CommandTask,
     lines: Mapping[str, str],
     keys: set[str],
-    aliases: Mapping[str, _Alias],
+    aliases: Mapping[str, Alias],
     *,
     picked: tuple[str, ...] | None,
     suffix: str,
@@ -429,7 +361,7 @@ def load_sweep(path: str | Path, *, title: str | None = None) -> Sweep:
     task, lines = _task(settings, head, file)
     options = _options(settings, head, file)
     defaults = _params(settings.default or {}, head, file, path=("default",), sample=False)
-    aliases = _aliases(settings, head, file)
+    aliases = read_aliases(settings, head, file)
 
     parts = [
         _document(doc, file, settings, task, defaults, aliases)
@@ -484,7 +416,7 @@ def _document(
     settings: Any,
     task: Task | None,
     defaults: Mapping[str, Any],
-    aliases: Mapping[str, _Alias],
+    aliases: Mapping[str, Alias],
 ) -> tuple[SweepDocument, set[str]]:
     """Return one sweep document as a design, with the param keys it sets itself."""
     if not isinstance(doc.data, dict):
