@@ -5,6 +5,7 @@ runlab only reads the repository: it never commits, stages, or edits ``.gitignor
 
 from __future__ import annotations
 
+import os
 import subprocess
 import warnings
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ class GitState:
         }
 
 
-_cache: dict[Path, GitState | None] = {}
+_cache: dict[str, GitState | None] = {}
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -56,15 +57,16 @@ def git_state(cwd: Path | None = None) -> GitState | None:
 
     Outside a repository, or without git, return None and warn once.
     """
-    where = (cwd or Path.cwd()).resolve()
-    if where in _cache:
-        return _cache[where]
+    key = os.fspath(cwd) if cwd is not None else os.getcwd()  # cheap: asked once per run
+    if key in _cache:
+        return _cache[key]
+    where = Path(key).resolve()
     state = _read_state(where)
     if state is None:
         warnings.warn(
             f"{where} is not in a git repository: runs record git: null", GitWarning, stacklevel=3
         )
-    _cache[where] = state
+    _cache[key] = state
     return state
 
 

@@ -188,10 +188,10 @@ class StoreLayout:
     def claim_next(self) -> RunDir:
         """Create and return the folder of the next free integer id."""
         self.root.mkdir(parents=True, exist_ok=True)
-        n, from_file = self._next_hint()
         # This process's own last claim is a better start than a hint another process
-        # may not have moved for 31 ids.
-        n = max(n, _last_claimed.get(self.root, 0) + 1)
+        # may not have moved for 31 ids, and reading it costs nothing.
+        last = _last_claimed.get(self.root)
+        n, from_file = (last + 1, True) if last is not None else self._next_hint()
         while True:
             path = self.root / str(n)
             try:
