@@ -2,7 +2,7 @@
 
 Usage::
 
-    /work/bench-venv/bin/python benchmarks/run_all.py            # everything (~8 minutes)
+    /work/bench-venv/bin/python benchmarks/run_all.py            # everything (~11 minutes)
     /work/bench-venv/bin/python benchmarks/run_all.py --quick    # smoke test (~1 minute)
     /work/bench-venv/bin/python benchmarks/run_all.py --only runlab   # no peers
 
@@ -25,7 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_import.py", "bench_run_overhead.py", "bench_log.py", "bench_query.py")
+SCRIPTS = (
+    "bench_import.py",
+    "bench_run_overhead.py",
+    "bench_log.py",
+    "bench_query.py",
+    "bench_sweep.py",
+)
 PEER_TITLES = {"mlflow": "MLflow", "mltraq": "MLtraq", "trackio": "Trackio"}
 
 
@@ -84,6 +90,7 @@ def table(results: dict[str, Any]) -> str:
     ovh = results.get("bench_run_overhead.py", {})
     log = results.get("bench_log.py", {})
     qry = results.get("bench_query.py", {})
+    swp = results.get("bench_sweep.py", {})
     cmd = {k: v.get("command", f"python benchmarks/{k}") for k, v in results.items()}
     rows: list[tuple[str, str, str, list[str], str, str]] = []
 
@@ -271,6 +278,121 @@ def table(results: dict[str, Any]) -> str:
         "bench_query.py",
         ours_text=cli_text,
     )
+
+    # Sweeps: the peers (xargs, GNU parallel, Hydra) are not the table's columns, so
+    # each row names its peers and their ratio in the runlab cell.
+    f = swp.get("figures", {})
+    t = swp.get("targets", {})
+    if f:
+        n = f.get("n_dispatch")
+        ours = f.get("runlab_dispatch_per_task_ms")
+        peers = []
+        if f.get("xargs_per_task_ms") is not None:
+            peers.append(
+                f"xargs -P2 {_fmt(f['xargs_per_task_ms'], 'ms')} "
+                f"(runlab = **{f.get('runlab_over_xargs')}×** xargs)"
+            )
+        if f.get("parallel_per_task_ms") is not None:
+            peers.append(
+                f"GNU parallel -j2 {_fmt(f['parallel_per_task_ms'], 'ms')} "
+                f"(**{f.get('parallel_over_runlab')}×**)"
+            )
+        dispatch_met = _get(t, "dispatch_le_3x_xargs", "met")
+        if _get(t, "dispatch_faster_than_parallel", "met") is not None:
+            dispatch_met = bool(dispatch_met) and _get(t, "dispatch_faster_than_parallel", "met")
+        add(
+            f"`runlab run` of {n:,} no-op commands (`true {{i}}`) on 2 slots, every run "
+            "recorded: ms per task (whole process)",
+            "≤ 3× xargs -P2; faster than GNU parallel -j2",
+            ours,
+            "ms",
+            {},
+            dispatch_met,
+            "bench_sweep.py",
+            ours_text=(_fmt(ours, "ms") + ("; " + "; ".join(peers) if peers else "")),
+        )
+        hydra = f.get("hydra_joblib_per_job_ms")
+        nh = f.get("n_hydra")
+        hydra_text = (
+            f"; Hydra joblib (2 jobs) {_fmt(hydra, 'ms')} "
+            f"(**{f.get('hydra_over_runlab_python_task')}×** / "
+            f"**{f.get('hydra_over_runlab_command')}×**)"
+            if hydra is not None
+            else "; Hydra: skipped"
+        )
+        add(
+            f"{nh} configs, 2 slots, per job: Python task (`-x`, returns {{}}) / `true` command",
+            "(information; ratio = Hydra ÷ runlab)",
+            f.get("runlab_python_task_per_job_ms"),
+            "ms",
+            {},
+            None,
+            "bench_sweep.py",
+            ours_text=(
+                f"{_fmt(f.get('runlab_python_task_per_job_ms'), 'ms')} / "
+                f"{_fmt(f.get('runlab_command_per_job_ms'), 'ms')}{hydra_text}"
+            ),
+        )
+        cells, done = f.get("plan_cells"), f.get("plan_done_runs")
+        if cells:
+            add(
+                f"`runlab plan SWEEP --json > /dev/null`, {cells:,}-cell Grid vs {done:,} done "
+                "runs (median after the first call)",
+                "≤ 2 s",
+                f.get("runlab_plan_cli_s"),
+                "s",
+                {},
+                _get(t, "plan_cli_le_2s", "met"),
+                "bench_sweep.py",
+                ours_text=(
+                    f"{_fmt(f.get('runlab_plan_cli_s'), 's')} "
+                    f"(first call, index ingests {done:,}: "
+                    f"{_fmt(f.get('runlab_plan_cli_first_s'), 's')})"
+                ),
+            )
+            add(
+                f"In process `plan_sweep(Sweep(Grid({cells:,} cells)), store)`: "
+                "expand + hash + compare",
+                "≤ 2 s",
+                f.get("runlab_plan_sweep_in_process_s"),
+                "s",
+                {},
+                _get(t, "plan_in_process_le_2s", "met"),
+                "bench_sweep.py",
+                ours_text=(
+                    f"{_fmt(f.get('runlab_plan_sweep_in_process_s'), 's')} "
+                    f"(of which expand {_fmt(f.get('runlab_plan_expand_s'), 's')})"
+                ),
+            )
+        add(
+            f"Re-run of the completed {n:,}-run sweep (all skipped), `runlab run` end to end",
+            "≤ 1 s",
+            f.get("runlab_rerun_first_s"),
+            "s",
+            {},
+            _get(t, "rerun_le_1s", "met"),
+            "bench_sweep.py",
+            ours_text=(
+                f"{_fmt(f.get('runlab_rerun_first_s'), 's')} "
+                f"(later re-runs {_fmt(f.get('runlab_rerun_later_s'), 's')})"
+            ),
+        )
+        exe_ok = f.get("helpers_use_sys_executable")
+        add(
+            "Python-task worker started with `sys.executable` (source scan + `python`/`python3` "
+            "shims first on PATH)",
+            "never `python3` from PATH",
+            None,
+            "",
+            {},
+            exe_ok,
+            "bench_sweep.py",
+            ours_text=(
+                ("yes" if exe_ok else "**no**" if exe_ok is not None else "—")
+                + f"; worker start {_fmt(f.get('worker_start_ms'), 'ms')} "
+                f"(bare `python -c pass` {_fmt(f.get('bare_interpreter_ms'), 'ms')})"
+            ),
+        )
 
     head = (
         "| Figure | Target | runlab | "

@@ -26,7 +26,9 @@ from runlab.errors import (
     StoreError,
     UsageError,
 )
+from runlab.importers import import_tree
 from runlab.query import load
+from runlab.record.parsers import parser
 from runlab.record.run import Run
 from runlab.record.status import RunStatus
 from runlab.store import Store
@@ -50,6 +52,8 @@ __all__ = [
     "add_argument_group",
     "current",
     "from_parser",
+    "import_tree",
     "load",
+    "parser",
     "start",
 ]

@@ -83,6 +83,20 @@ def test_every_test_log_has_the_bleu_of_its_params(store: Path) -> None:
     assert scores == EXPECTED
 
 
+def test_the_metrics_section_puts_each_bleu_in_its_summary(store: Path) -> None:
+    scores = {}
+    for folder in runs(store):
+        params = json.loads((folder / "params.json").read_text())
+        summary = json.loads((folder / "summary.json").read_text())
+        scores[(params["norm"], params["moment"], params["early-stop"])] = summary["bleu"]
+    assert scores == {key: float(bleu) for key, bleu in EXPECTED.items()}
+    listing = runlab("--store", str(store), "ls", "--json")
+    assert listing.returncode == 0, listing.stderr
+    assert sorted(row["metrics.bleu"] for row in json.loads(listing.stdout)) == sorted(
+        float(bleu) for bleu in EXPECTED.values()
+    )
+
+
 def test_scripts_write_checkpoints_into_the_run_folder(store: Path) -> None:
     for folder in runs(store):
         params = json.loads((folder / "params.json").read_text())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from query_helpers import fail, record
+from query_helpers import GRID_ACC, fail, record
 
 
 @pytest.fixture(scope="session")
@@ -47,4 +47,23 @@ def small(tmp_path: Path) -> Path:
     record(store, {"model": "cnn", "lr": 0.1}, {"acc": 0.5})
     record(store, {"model": "mlp", "lr": 0.01}, {"acc": 0.7})
     record(store, {"model": "mlp", "lr": 0.1}, {"acc": 0.9})
+    return store
+
+
+@pytest.fixture(scope="session")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kernel x C x seed, 12 runs whose accuracies are in query_helpers.GRID_ACC."""
+    store = tmp_path_factory.mktemp("grid") / "runs"
+    for (kernel, c), accs in GRID_ACC.items():
+        for seed, acc in enumerate(accs, 1):
+            record(
+                store,
+                {
+                    "kernel": kernel,
+                    "C": c,
+                    "seed": seed,
+                    "out": f"/mnt/scratch/{kernel}-{c}-{seed}",
+                },
+                {"acc": acc, "val_loss": round(1 - acc, 2)},
+            )
     return store

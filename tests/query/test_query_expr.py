@@ -79,7 +79,7 @@ def test_values_are_bound_parameters_never_sql_text(runs):
     clause = runs.where(f"model == {evil!r}")._where[0]
     compiled = clause.compile(dialect=sqlite.dialect())
     assert "DROP" not in str(compiled)
-    assert str(compiled) == 'runs."params.model" = ?'
+    assert str(compiled) == 'r."params.model" = ?'
     assert list(compiled.params.values()) == [evil]
     assert runs.where(f"model == {evil!r}").ids() == []
     assert len(runs) == 7  # the table is still there

@@ -48,6 +48,7 @@ def test_dtypes_follow_every_value_seen(df):
         "message": str(string),
         "attempt": "Int64",
         "sweep": "object",
+        "dir": str(string),
         "params.flag": "boolean",
         "params.layers": "object",  # json: lists
         "params.lr": "float64",  # 1 in one run, 0.1 in others

@@ -98,4 +98,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on `cli`; imported last because they import it.
-from runlab.cli import exec, launch, project, runs, table  # noqa: E402, F401
+from runlab.cli import alchemie, analyse, exec, importing, launch, parse, plot, project, runs, table  # noqa: E402, F401

@@ -205,6 +205,7 @@ def run_command(
         retries=retries if retries is not None else spec.retries,
         grace=_duration(grace) or 0.0,
         force=force,
+        metrics=spec.metrics,
         on_event=progress.event,
     )
 

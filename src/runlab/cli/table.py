@@ -74,6 +74,21 @@ _STORE_ARG = click.argument(
     help="One row per distinct value: numeric columns get _mean, _std, _count; others _count.",
 )
 @click.option(
+    "--over",
+    metavar="COL",
+    help="Groups are configurations (--groupby plus every other varying param) and COL's "
+    "values the samples (--over params.seed): adds _sem, _ci_low, _ci_high (95%), _n.",
+)
+@click.option(
+    "--ignore", metavar="COL[,COL]", help="With --over: params that are not keys (output paths)."
+)
+@click.option(
+    "-S",
+    "--search",
+    metavar="WORDS",
+    help="Keep the runs whose name, description, tags, notes or params hold every word.",
+)
+@click.option(
     "-s", "--sort", metavar="COL[,COL]", help="Sort by these columns, missing values last."
 )
 @click.option("--desc", is_flag=True, help="Sort in descending order.")
@@ -110,6 +125,9 @@ def ls(
     store_path: Path | None,
     where: tuple[str, ...],
     groupby: str | None,
+    over: str | None,
+    ignore: str | None,
+    search: str | None,
     sort: str | None,
     desc: bool,
     columns: str | None,
@@ -126,6 +144,8 @@ def ls(
       runlab ls runs --where "params.lr > 0.01 and status == 'completed'"
       runlab ls --where "model in ['cnn', 'mlp']" --sort acc --desc --tail 5
       runlab ls --groupby params.model,params.lr --columns model,lr,runs,acc_mean,acc_std
+      runlab ls --groupby params.model --over params.lr --export results.md
+      runlab ls --search "resnet baseline"
       runlab ls --varying --export results.tex
       runlab ls --json | jq '.[0]'
 
@@ -150,6 +170,8 @@ def ls(
             columns=_names(columns),
             tail=tail,
             varying=varying,
+            over=over,
+            ignore=_names(ignore),
         )
         runs = load(store_path if store_path is not None else store)
         if not len(runs):
@@ -157,7 +179,10 @@ def ls(
             return
         for condition in where:
             runs = runs.where(condition)
-        table = view.apply(runs.table())
+        if search:
+            runs = runs.search(search)
+        grouped = bool(view.groupby or view.over)  # groups are sorted by their keys
+        table = view.apply(runs.fetch(view.needed(runs), ordered=not grouped))
         if export_path is not None:
             from runlab.query.export import export
 
@@ -170,9 +195,9 @@ def ls(
         click.echo(f"wrote {_plural(len(table), 'row')} to {export_path}", err=True)
     elif not as_json:
         if not len(table):
-            click.echo("no runs match" if where else "no runs")
+            click.echo("no runs match" if where or search else "no runs")
         else:
-            _print_table(table, grouped=bool(view.groupby))
+            _print_table(table, grouped=bool(view.groupby or view.over))
 
 
 @cli.command("index")
@@ -303,7 +328,7 @@ def _priorities(table: RunTable, *, grouped: bool) -> list[int]:
     }
     if grouped:
         keys = table.names.index(GROUP_SIZE) if GROUP_SIZE in table.names else 0
-        stat_rank = {"mean": 0, "std": 1, "count": 4}
+        stat_rank = {"mean": 0, "std": 1, "sem": 2, "low": 3, "high": 3, "n": 4, "count": 4}
         out = []
         for i, col in enumerate(table.columns):
             if i < keys or col.name == GROUP_SIZE:

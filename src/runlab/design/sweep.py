@@ -102,33 +102,109 @@ def _positive_int(value: Any, *, what: str, minimum: int) -> int | None:
     return value
 
 
-def check_metrics(value: Any, *, what: str = "metrics") -> Mapping[str, Mapping[str, Any]]:
-    """Return ``metrics`` as read-only mappings after checking its shape only.
+METRIC_OPTIONS = ("log", "regex", "last", "type")
+METRIC_TYPES = ("float", "int", "str")
 
-    The shape is ``{name: {option: scalar}}``, as in
-    ``{bleu: {log: test, regex: 'BLEU4 = ([0-9.]+)', last: true}}``; what the options
-    mean is decided by the metric parsers, which are not part of this module.
+
+def check_metrics(
+    value: Any, *, what: str = "metrics", source: Path | None = None
+) -> Mapping[str, Mapping[str, Any]]:
+    """Return ``metrics`` as read-only mappings after checking every option.
+
+    Each entry is ``name: {log, regex, last, type}``, as in
+    ``{bleu: {log: test, regex: 'BLEU4 = ([0-9.]+)', last: true}}``:
+
+    - ``log`` (required): a command name (``test`` is ``logs/test.log``), ``stdout`` or
+      ``stderr``, or a file glob inside the run (``logs/*.log``, ``train*.log``);
+    - ``regex`` (required): searched in each line; its one group holds the value, or
+      with several groups each is named (``(?P<bp>...)``) and is a value of its own;
+    - ``last`` (default true): the last matching line, else the first;
+    - ``type`` (default float): ``float``, ``int`` or ``str``.
+
+    Errors name the metric and option, and with ``source`` (a YAML sweep file) its
+    file:line. What the options do is :mod:`runlab.record.parsers`' business.
     """
     if value is None:
         return MappingProxyType({})
     if not isinstance(value, Mapping):
-        raise UsageError(f"{what}: expected a mapping of metric name to options")
+        raise UsageError(f"{_place(source)}{what}: expected a mapping of metric name to options")
     out: dict[str, Mapping[str, Any]] = {}
     for name, options in value.items():
         if not isinstance(name, str) or not name:
-            raise UsageError(f"{what}: metric names must be non-empty strings, got {name!r}")
+            raise UsageError(
+                f"{_place(source)}{what}: metric names must be non-empty strings, got {name!r}"
+            )
         if not isinstance(options, Mapping):
             raise UsageError(
-                f"{what}.{name}: expected a mapping of options like "
+                f"{_place(source, name)}{what}.{name}: expected a mapping of options like "
                 f"{{log: test, regex: '...'}}, got {options!r}"
             )
         for key, option in options.items():
-            if not isinstance(key, str) or not (
-                option is None or isinstance(option, (str, int, float, bool))
-            ):
-                raise UsageError(f"{what}.{name}.{key}: expected a scalar option, got {option!r}")
+            if key not in METRIC_OPTIONS:
+                raise UsageError(
+                    f"{_place(source, name, key)}{what}.{name}: unknown option {key!r}; "
+                    f"options are {', '.join(METRIC_OPTIONS)}"
+                )
+            problem = _metric_problem(key, option)
+            if problem:
+                raise UsageError(f"{_place(source, name, key)}{what}.{name}.{key}: {problem}")
+        for key in ("log", "regex"):
+            if key not in options:
+                example = "test" if key == "log" else "'BLEU4 = ([0-9.]+)'"
+                raise UsageError(
+                    f"{_place(source, name)}{what}.{name}: {key} is missing (like {key}: {example})"
+                )
         out[name] = MappingProxyType(dict(options))
     return MappingProxyType(out)
+
+
+def _metric_problem(key: str, option: Any) -> str | None:
+    """What is wrong with one metric option, or None."""
+    if key == "log":
+        if not isinstance(option, str) or not option.strip():
+            return f"expected a command name or a file glob, got {option!r}"
+        if option.startswith(("/", "\\")) or ".." in Path(option).parts:
+            return f"{option!r} leaves the run folder; give a path inside it"
+    elif key == "regex":
+        if not isinstance(option, str) or not option:
+            return f"expected a regular expression, got {option!r}"
+        try:
+            pattern = re.compile(option)
+        except re.error as err:
+            return f"{option!r} is not a regular expression ({err})"
+        if pattern.groups == 0:
+            return (
+                f"{option!r} has no group; put the value in parentheses, like 'BLEU4 = ([0-9.]+)'"
+            )
+        if pattern.groups > 1 and len(pattern.groupindex) != pattern.groups:
+            return (
+                f"{option!r} has {pattern.groups} groups; keep one, name each "
+                "(?P<name>...), or make the others (?:...)"
+            )
+    elif key == "last":
+        if not isinstance(option, bool):
+            return f"expected true or false, got {option!r}"
+    elif option not in METRIC_TYPES:
+        return f"expected one of {', '.join(METRIC_TYPES)}, got {option!r}"
+    return None
+
+
+def _place(source: Path | None, *path: str) -> str:
+    """``file:line: `` of ``metrics.<path>`` in a YAML sweep file, else ``file: `` or nothing.
+
+    Called only on the way to an error, so reading the file again costs nothing otherwise.
+    """
+    if source is None:
+        return ""
+    if source.suffix.lower() in (".yaml", ".yml"):
+        from runlab.design.sweeptext import read_documents
+
+        try:
+            head = read_documents(source, str(source))[0]
+        except (OSError, UsageError, IndexError):
+            return f"{source}: "
+        return f"{source}:{head.at('metrics', *path)}: "
+    return f"{source}: "
 
 
 @dataclass(frozen=True)
@@ -162,7 +238,7 @@ class Sweep:
       :meth:`expand`, after the design's own where rules see the seed);
     - ``timeout``: seconds per run attempt; ``retries``: extra attempts of a failed run;
     - ``after``: a shell command run once when the whole sweep has finished;
-    - ``metrics``: metric-parser settings, kept as read-only mappings for the parsers;
+    - ``metrics``: log metrics to parse after each run (see :func:`check_metrics`);
     - ``source``: the file the sweep was read from;
     - ``documents``: a YAML file's sweep documents (empty for Python designs), which
       :meth:`task_for` and :meth:`select_title` use.
@@ -213,9 +289,9 @@ class Sweep:
                 raise UsageError(f"after: expected a command string, got {self.after!r}")
             # Run once for the whole sweep, so only reserved names can have a value.
             Command.parse("after", self.after).check(())
-        put("metrics", check_metrics(self.metrics))
         if self.source is not None:
             put("source", Path(self.source))
+        put("metrics", check_metrics(self.metrics, source=self.source))
         put("documents", tuple(self.documents))
         picks = any(doc.commands is not None for doc in self.documents)
         if picks and not isinstance(self.task, CommandTask):

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import StoreError, UsageError
-from runlab.index.rows import run_row
+from runlab.index import search
+from runlab.index.rows import NOTES_FILE, SEARCH_KEY, run_row
 from runlab.index.schema import FIXED_COLUMNS, KINDS, migrate
 from runlab.record.layout import StoreLayout, id_sort_key
 from runlab.record.status import RunStatus, is_lost
@@ -142,7 +143,12 @@ class Index:
             mtime = max(
                 (
                     os.stat(p).st_mtime
-                    for p in (run_dir.run_json, run_dir.params_json, run_dir.summary_json)
+                    for p in (
+                        run_dir.run_json,
+                        run_dir.params_json,
+                        run_dir.summary_json,
+                        run_dir.path / NOTES_FILE,
+                    )
                     if p.exists()
                 ),
                 default=0.0,
@@ -229,6 +235,9 @@ class Index:
         if gone:
             conn.exec_driver_sql("DELETE FROM runs WHERE id = ?", [(g,) for g in gone])
         present = [r for r in rows.values() if r is not None]
+        docs: dict[str, tuple[str, ...] | None] = dict.fromkeys(gone)
+        docs.update((row["id"], row.pop(SEARCH_KEY)) for row, _ in present if SEARCH_KEY in row)
+        search.write(conn, docs)
         if not present:
             return
         known = {

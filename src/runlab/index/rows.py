@@ -5,6 +5,10 @@ as ``bool``), numbers as numbers (numpy scalars were already plain numbers on di
 strings as text, lists and other non-scalars as JSON text (type ``json``). Nested dicts
 flatten with dots (``{"optim": {"lr": 0.1}}`` → ``params.optim.lr``), the form Hydra
 users write their configs in.
+
+Each row also carries, under ``SEARCH_KEY``, the text the full-text search indexes
+(see :mod:`runlab.index.search`): name, description, tags, the run's ``notes.md`` and
+params, as words.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from typing import Any
 
 from runlab.record.files import read_json
 from runlab.record.layout import RunDir
+
+NOTES_FILE = "notes.md"  # appended to by `runlab note`; never written by the run itself
+SEARCH_KEY = "_search"  # not a column: the ingest moves it to the search table
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -50,9 +57,44 @@ def sql_value(value: Any) -> tuple[Any, str | None]:
     return json.dumps(value, sort_keys=True), "json"
 
 
+def search_fields(
+    name: str, description: str, params: Mapping[str, Any], tags: Mapping[str, Any], notes: str
+) -> tuple[str, str, str, str, str]:
+    """The searchable text of a run: name, description, tags, notes, params (flat dicts)."""
+    return (name or "", description or "", _words(tags), notes or "", _words(params))
+
+
+def _words(data: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in data.items():
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = value
+        else:
+            text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+        parts.append(f"{key} {text}".strip())
+    return "\n".join(parts)
+
+
+def read_notes(run_dir: RunDir) -> str:
+    """The run's ``notes.md`` ("" when it has none)."""
+    try:
+        return (run_dir.path / NOTES_FILE).read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+
+
 def _mtime(run_dir: RunDir) -> float:
     newest = 0.0
-    for path in (run_dir.run_json, run_dir.params_json, run_dir.summary_json):
+    for path in (
+        run_dir.run_json,
+        run_dir.params_json,
+        run_dir.summary_json,
+        run_dir.path / NOTES_FILE,
+    ):
         try:
             newest = max(newest, os.stat(path).st_mtime)
         except FileNotFoundError:
@@ -100,14 +142,23 @@ def run_row(run_dir: RunDir) -> tuple[dict[str, Any], dict[str, str]] | None:
         ("metrics", read_json(run_dir.summary_json, default={})),
         ("tags", record.get("tags") or {}),
     )
+    flat: dict[str, dict[str, Any]] = {}
     for kind, data in sources:
         if not isinstance(data, dict):
             continue
-        for key, value in flatten(data).items():
+        flat[kind] = flatten(data)
+        for key, value in flat[kind].items():
             column = f"{kind}.{key}"
             row[column], type_name = sql_value(value)
             if type_name:
                 types[column] = type_name
             else:
                 types.setdefault(column, "")
+    row[SEARCH_KEY] = search_fields(
+        row["name"],
+        row["description"],
+        flat.get("params", {}),
+        flat.get("tags", {}),
+        read_notes(run_dir),
+    )
     return row, types

@@ -93,9 +93,17 @@ def _sweep_key(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS runs_key ON runs (_key)")
 
 
+def _search(conn: Connection) -> None:
+    # `runlab ls --search`: an FTS5 table of names, descriptions, tags, notes and params.
+    from runlab.index.search import create
+
+    create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_initial", _initial),
     ("0002_sweep_key", _sweep_key),
+    ("0003_search", _search),
 )
 
 

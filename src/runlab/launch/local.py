@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,6 +32,7 @@ from runlab.launch.plan import Plan, PlannedRun
 from runlab.launch.runfolder import Outcome, close_attempt, note_tree, open_attempt
 from runlab.launch.slots import Slot
 from runlab.record.layout import RunDir
+from runlab.record.parsers import metric_rules
 from runlab.record.status import HEARTBEAT_SECONDS, RunStatus
 from runlab.store import Store
 from runlab.tasks import CallableTask, CommandTask
@@ -90,6 +91,7 @@ class LocalLauncher:
     Usage::
 
         launcher = LocalLauncher(store, make_slots(workers=2), timeout=600, retries=1)
+        launcher = LocalLauncher(store, slots, metrics=sweep.metrics)  # parse its logs too
         result = launcher.launch(plan, task, sweep="svm")
     """
 
@@ -102,6 +104,7 @@ class LocalLauncher:
         retries: int = 0,
         grace: float = 10.0,
         force: bool = False,
+        metrics: Mapping[str, Mapping[str, Any]] | None = None,
         on_event: Callable[[Event], None] | None = None,
     ) -> None:
         self.store = store
@@ -110,6 +113,8 @@ class LocalLauncher:
         self.retries = retries
         self.grace = grace
         self.force = force
+        # A sweep's metrics: parsed into each run's summary as its attempt closes.
+        self.parsers = metric_rules(metrics or {})
         self.on_event = on_event or (lambda event: None)
         self._queue: queue.Queue[PlannedRun] = queue.Queue()
         self._active: dict[int, _Active] = {}
@@ -212,7 +217,7 @@ class LocalLauncher:
                 outcome = self._run_callable(slot, run_dir, task, env, deadline)
         except BaseException as exc:  # a launcher bug must not leave the run "running"
             outcome = Outcome(RunStatus.FAILED, 1, f"runlab: {type(exc).__name__}: {exc}")
-        close_attempt(self.store.layout, run_dir, record, outcome, started)
+        close_attempt(self.store.layout, run_dir, record, outcome, started, parsers=self.parsers)
         return outcome
 
     def _run_commands(

@@ -18,7 +18,8 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from runlab.record import git as gitmod
 from runlab.record.attempt import begin_attempt
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
 from runlab.record.layout import RunDir, StoreLayout
+from runlab.record.parsers import Parser, ParseWarning, apply_parsers
 from runlab.record.run import base_record, utc_iso
 from runlab.record.status import (
     LOST_AFTER_SECONDS,
@@ -188,9 +190,23 @@ def open_attempt(
 
 
 def close_attempt(
-    layout: StoreLayout, run_dir: RunDir, record: dict[str, Any], outcome: Outcome, started: float
+    layout: StoreLayout,
+    run_dir: RunDir,
+    record: dict[str, Any],
+    outcome: Outcome,
+    started: float,
+    *,
+    parsers: Sequence[Parser] = (),
 ) -> dict[str, Any]:
-    """Record the outcome of an attempt, write its numbered report, release the claim."""
+    """Record the outcome of an attempt, write its numbered report, release the claim.
+
+    ``parsers`` (a sweep's ``metrics:``) are applied to the run's logs first, so their
+    values are in ``summary.json`` and the report when the run shows as finished. What
+    they could not find is a ParseWarning for a completed run; a failed one is expected
+    to miss values.
+    """
+    if parsers:
+        _apply_parsers(run_dir, parsers, warn=outcome.status is RunStatus.COMPLETED)
     if outcome.error_text or (outcome.error and outcome.status is not RunStatus.COMPLETED):
         atomic_write_text(run_dir.error_txt, (outcome.error_text or outcome.error or "") + "\n")
     now = time.time()
@@ -219,6 +235,16 @@ def close_attempt(
     layout.mark_changed(run_dir.id)
     release(run_dir)
     return record
+
+
+def _apply_parsers(run_dir: RunDir, parsers: Sequence[Parser], *, warn: bool) -> None:
+    try:
+        result = apply_parsers(run_dir, parsers)
+    except OSError as exc:  # the summary could not be written: the run's outcome still is
+        warnings.warn(f"run {run_dir.id}: metrics not recorded: {exc}", ParseWarning, stacklevel=3)
+        return
+    for notice in result.notices if warn else ():
+        warnings.warn(notice, ParseWarning, stacklevel=3)
 
 
 def _keep_old_logs(run_dir: RunDir, attempt: int) -> None:

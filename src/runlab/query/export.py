@@ -9,6 +9,11 @@ text). Presentation formats show numbers as the terminal does (6 significant dig
 LaTeX specials escaped in cells and headers) and ``.html`` (a ``<table>`` fragment,
 text escaped).
 
+A :class:`Styled` table (a pivot's) brings its own cell texts, alignment and the cells
+to emphasise, used by the presentation formats: bold in markdown (``**0.91±0.02**``),
+``\\textbf{0.91$\\pm$0.02}`` in LaTeX, ``<strong>`` in HTML. In LaTeX ``±`` is always
+written ``$\\pm$``, so tables compile with pdflatex.
+
 Every file is written whole or not at all (temp file + rename); an unknown suffix
 writes nothing.
 """
@@ -21,6 +26,7 @@ import io
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,8 +39,33 @@ from runlab.record.files import atomic_write_text
 PARQUET_HINT = "pip install 'runlab[parquet]'"
 
 
-def export(table: RunTable, path: Path) -> Path:
-    """Write ``table`` to ``path`` in the format its suffix names; return ``path``."""
+@dataclass(frozen=True)
+class Styled:
+    """How a table reads for people: each cell's text, each column's alignment, emphasis.
+
+    ``texts`` is row-major and matches the table's shape; ``marks`` holds the
+    ``(row, column)`` positions to emphasise (the best cell of a pivot's row).
+    """
+
+    texts: tuple[tuple[str, ...], ...]
+    right: tuple[bool, ...]
+    marks: frozenset[tuple[int, int]] = frozenset()
+
+    @classmethod
+    def plain(cls, table: RunTable) -> Styled:
+        """The default look: :func:`text_cell` of each value, numbers right-aligned."""
+        dtypes = [c.dtype for c in table.columns]
+        texts = tuple(
+            tuple(text_cell(v, t) for v, t in zip(row, dtypes, strict=True)) for row in table.rows()
+        )
+        return cls(texts, tuple(t.numeric for t in dtypes))
+
+
+def export(table: RunTable, path: Path, *, styled: Styled | None = None) -> Path:
+    """Write ``table`` to ``path`` in the format its suffix names; return ``path``.
+
+    ``styled`` replaces the default cell texts of the presentation formats.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     writer = WRITERS.get(suffix)
@@ -43,7 +74,10 @@ def export(table: RunTable, path: Path) -> Path:
         got = f"suffix {suffix!r}" if suffix else "no suffix"
         raise UsageError(f"cannot export to {path}: {got}; use one of {known}")
     try:
-        writer(table, path)
+        if suffix in PRESENTATION:
+            PRESENTATION[suffix](table.names, styled or Styled.plain(table), path)
+        else:
+            writer(table, path)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
@@ -80,15 +114,6 @@ def _data_cell(value: Any) -> str:
     return str(value)
 
 
-def _text_rows(table: RunTable) -> list[list[str]]:
-    dtypes = [c.dtype for c in table.columns]
-    return [[text_cell(v, t) for v, t in zip(row, dtypes, strict=True)] for row in table.rows()]
-
-
-def _right_aligned(table: RunTable) -> list[bool]:
-    return [c.dtype.numeric for c in table.columns]
-
-
 # -- writers --------------------------------------------------------------------------------
 def write_csv(table: RunTable, path: Path) -> None:
     buffer = io.StringIO()
@@ -103,12 +128,19 @@ def write_json(table: RunTable, path: Path) -> None:
 
 
 def write_markdown(table: RunTable, path: Path) -> None:
+    _markdown(table.names, Styled.plain(table), path)
+
+
+def _markdown(names: list[str], styled: Styled, path: Path) -> None:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
-    heads = [cell(n) for n in table.names]
-    rows = [[cell(t) for t in row] for row in _text_rows(table)]
-    right = _right_aligned(table)
+    heads = [cell(n) for n in names]
+    rows = [
+        [f"**{cell(t)}**" if t and (i, j) in styled.marks else cell(t) for j, t in enumerate(row)]
+        for i, row in enumerate(styled.texts)
+    ]
+    right = styled.right
     widths = [max(3, len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
 
     def line(cells: list[str]) -> str:
@@ -137,6 +169,7 @@ _LATEX_SPECIALS = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "\n": " ",
+    "±": r"$\pm$",
 }
 
 
@@ -146,32 +179,45 @@ def latex_escape(text: str) -> str:
 
 
 def write_latex(table: RunTable, path: Path) -> None:
-    spec = "".join("r" if r else "l" for r in _right_aligned(table))
+    _latex(table.names, Styled.plain(table), path)
+
+
+def _latex(names: list[str], styled: Styled, path: Path) -> None:
+    spec = "".join("r" if r else "l" for r in styled.right)
+
+    def cell(i: int, j: int, text: str) -> str:
+        escaped = latex_escape(text)
+        return f"\\textbf{{{escaped}}}" if text and (i, j) in styled.marks else escaped
+
     lines = [
         f"\\begin{{tabular}}{{{spec}}}",
         "\\hline",
-        " & ".join(latex_escape(n) for n in table.names) + " \\\\",
+        " & ".join(latex_escape(n) for n in names) + " \\\\",
         "\\hline",
     ]
-    lines += [" & ".join(latex_escape(t) for t in row) + " \\\\" for row in _text_rows(table)]
+    lines += [
+        " & ".join(cell(i, j, t) for j, t in enumerate(row)) + " \\\\"
+        for i, row in enumerate(styled.texts)
+    ]
     lines += ["\\hline", "\\end{tabular}"]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def write_html(table: RunTable, path: Path) -> None:
-    right = _right_aligned(table)
+    _html(table.names, Styled.plain(table), path)
 
-    def td(text: str, numeric: bool) -> str:
-        return (
-            f'<td class="num">{html.escape(text)}</td>'
-            if numeric
-            else f"<td>{html.escape(text)}</td>"
-        )
 
-    head = "".join(f"<th>{html.escape(n)}</th>" for n in table.names)
+def _html(names: list[str], styled: Styled, path: Path) -> None:
+    def td(i: int, j: int, text: str) -> str:
+        body = html.escape(text)
+        if text and (i, j) in styled.marks:
+            body = f"<strong>{body}</strong>"
+        return f'<td class="num">{body}</td>' if styled.right[j] else f"<td>{body}</td>"
+
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
     body = [
-        "<tr>" + "".join(td(t, r) for t, r in zip(row, right, strict=True)) + "</tr>"
-        for row in _text_rows(table)
+        "<tr>" + "".join(td(i, j, t) for j, t in enumerate(row)) + "</tr>"
+        for i, row in enumerate(styled.texts)
     ]
     text = "\n".join(
         [
@@ -245,4 +291,9 @@ WRITERS: dict[str, Callable[[RunTable, Path], None]] = {
     ".md": write_markdown,
     ".parquet": write_parquet,
     ".tex": write_latex,
+}
+PRESENTATION: dict[str, Callable[[list[str], Styled, Path], None]] = {
+    ".html": _html,
+    ".md": _markdown,
+    ".tex": _latex,
 }

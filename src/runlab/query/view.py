@@ -12,16 +12,28 @@ the listed runs (missing counts as a value), and the metrics.
 ``--groupby`` sums up, per group and in this order, the shown metrics, the shown params
 and tags that differ between the listed runs (one that is the same everywhere would
 only add columns), and the duration.
+
+``--over params.seed`` makes the groups configurations (see
+:mod:`runlab.query.analysis`): the keys are the ``--groupby`` columns plus every other
+varying param except the seed and ``--ignore``, and each shown numeric metric gets its
+``_mean``, ``_std``, ``_sem``, ``_ci_low``, ``_ci_high`` (95 % Student t) and ``_n``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from runlab.errors import UsageError
+from runlab.errors import ColumnNotFound, UsageError
+from runlab.query.analysis import Stat, aggregate, group_keys
 from runlab.query.table import RunTable
+from runlab.query.types import DType
+
+if TYPE_CHECKING:
+    from runlab.query.runs import Runs
 
 DEFAULT_FIXED = ("id", "name", "status", "start", "duration")
+OVER_STATS = (Stat.MEAN, Stat.STD, Stat.SEM, Stat.CI_LOW, Stat.CI_HIGH, Stat.N)
 VARYING_FIXED = ("id", "name", "status")
 
 
@@ -29,8 +41,8 @@ VARYING_FIXED = ("id", "name", "status")
 class View:
     """How to shape a table of runs for a listing; :meth:`apply` does it.
 
-    The verbs apply in this order: group (``groupby``), sort, keep the last ``tail``
-    rows, pick ``columns``. Names may be short (``acc`` for ``metrics.acc``); after
+    The verbs apply in this order: group (``groupby``, ``over``), sort, keep the last
+    ``tail`` rows, pick ``columns``. Names may be short (``acc`` for ``metrics.acc``); after
     grouping, ``columns`` names aggregates (``metrics.acc_mean``) or a grouped column
     (``metrics.acc``, standing for its mean, std and count).
 
@@ -45,17 +57,60 @@ class View:
     columns: tuple[str, ...] = ()
     tail: int | None = None
     varying: bool = False
+    over: str | None = None
+    ignore: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.ignore and not self.over:
+            raise UsageError("--ignore leaves params out of the groups of --over: give --over")
         if self.columns and self.varying:
             raise UsageError("--columns and --varying both choose the columns: use one")
         if self.tail is not None and self.tail < 0:
             raise UsageError(f"--tail {self.tail}: give a count of rows, 0 or more")
 
+    def needed(self, runs: Runs) -> list[str]:
+        """The columns of ``runs`` that :meth:`apply` needs, in table order.
+
+        Reading fewer columns is most of what a listing of 100,000 runs costs: with
+        ``over`` only the keys, the varying params (found in SQL) and the metrics; with
+        ``groupby`` the dynamic columns, the duration and the keys; else the shown ones.
+        """
+        dynamic = {c.name for c in runs.columns if c.kind in ("params", "metrics", "tags")}
+        grouped = bool(self.groupby or self.over)
+        named: set[str] = set()
+        for text in (*self.groupby, *self.sort, *self.columns, self.over or "", *self.ignore):
+            try:
+                named.add(runs.resolve(text)) if text else None
+            except ColumnNotFound:
+                if not grouped:
+                    raise
+                # an aggregate (acc_mean) is resolved by apply(), after grouping
+        if self.over:
+            metrics = {c.name for c in runs.columns if c.kind == "metrics"}
+            wanted = {*runs.varying_params(), *metrics, *named}
+        elif self.groupby:
+            wanted = {*dynamic, "duration", *named}
+        else:
+            fixed = VARYING_FIXED if self.varying else (*DEFAULT_FIXED, "message")
+            wanted = {*fixed, *dynamic, *named}
+        return [c.name for c in runs.columns if c.name in wanted]
+
     def apply(self, table: RunTable) -> RunTable:
         """``table`` grouped, sorted, cut and narrowed as this view says."""
         shown = varying_columns(table) if self.varying else default_columns(table)
-        if self.groupby:
+        if self.over:
+            over = table.resolve(self.over)
+            listed = [table.resolve(k) for k in self.groupby]
+            ignore = [table.resolve(k) for k in self.ignore]
+            keys = group_keys(listed, over, varying_params(table), ignore)
+            metrics = [
+                n
+                for n in shown
+                if table.column(n).kind == "metrics" and table.column(n).dtype.numeric
+            ]
+            table = aggregate(table, keys, metrics, over=over, stats=OVER_STATS)
+            shown = table.names
+        elif self.groupby:
             keys = [table.resolve(k) for k in self.groupby]
             over = [n for n in shown if n not in keys and _aggregated(table, n)]
             # a param or tag with one value in every run adds columns and tells nothing
@@ -102,7 +157,10 @@ def _constant(table: RunTable, kinds: tuple[str, ...]) -> list[str]:
     for col in table.columns:
         if col.kind in kinds:
             values = table.values(col.name)
-            seen = {repr(v) if isinstance(v, (list, dict)) else v for v in values}
+            if col.dtype in (DType.JSON, DType.MIXED):
+                seen = {repr(v) if isinstance(v, (list, dict)) else v for v in values}
+            else:
+                seen = set(values)  # hashable values: the set is built in C
             if len(seen) <= 1:
                 out.append(col.name)
     return out

@@ -7,10 +7,12 @@ JSON file reads as empty (with a warning), a torn metrics line is skipped.
 from __future__ import annotations
 
 import os
+import stat
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runlab.errors import UsageError
 from runlab.record.files import iter_jsonl, read_json
 from runlab.record.layout import RunDir
 from runlab.record.run import load_artifact
@@ -101,6 +103,37 @@ class RunReader:
     @property
     def git_diff(self) -> str:
         return _read_text(self.run_dir.git_diff)
+
+    def latest_log(self, name: str) -> Path | None:
+        """The newest log file called ``name`` in this run (by mtime), or None if there is none.
+
+        ``name`` is a command name (``train`` finds ``logs/train.log``), ``stdout`` or
+        ``stderr``, a file name, or a glob. A name without ``/`` is looked for, as itself
+        and with ``.log`` added, in the run folder, in ``logs/`` and in earlier attempts'
+        ``logs/attempt-<n>/``; one with ``/`` (``logs/*.log``) is a glob from the run
+        folder. mlrunner's ``latest_log("test", output_dir)`` is ``run.latest_log("test")``.
+        """
+        if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise UsageError(f"log {name!r}: give a name or a glob inside the run folder")
+        if "/" in name:
+            patterns = [name]
+        else:
+            patterns = [
+                f"{folder}{pattern}"
+                for folder in ("", "logs/", "logs/attempt-*/")
+                for pattern in dict.fromkeys((name, f"{name}.log"))
+            ]
+        newest: tuple[int, str] | None = None
+        for pattern in patterns:
+            for path in self.dir.glob(pattern):
+                try:
+                    info = path.stat()
+                except OSError:  # removed between the listing and the stat
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    key = (info.st_mtime_ns, str(path))
+                    newest = key if newest is None or key > newest else newest
+        return Path(newest[1]) if newest else None
 
     def load(self, name: str) -> Any:
         """Load an artifact saved with ``run.save(obj, name)``."""
