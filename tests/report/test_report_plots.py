@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CS, SEEDS, STEPS, accuracy, loss
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from report_helpers import CS, SEEDS, STEPS, accuracy, loss
 
 import runlab
 from runlab.errors import ColumnNotFound, UsageError

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runlab.cli import cli
-from runlab.cli.common import pass_store
-from runlab.cli.table import _STORE_ARG, _names, _plural, _print_table, _reported
+from runlab.cli.common import pass_store, warnings_as_lines
+from runlab.cli.table import _STORE_ARG, _names, _plural, _print_table
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def best(
       runlab best --metric val_loss --mode min
       runlab best --metric acc --by params.model --export best.md
     """
-    with _reported():
+    with warnings_as_lines():
         runs = _selected(store, store_path, where, search)
         table = runs.best(metric, mode=mode, by=_names(by))
         _output(table, export_path, as_json)
@@ -143,7 +143,7 @@ def table(
       runlab table --rows params.model --cols params.lr --value metrics.acc --over params.seed
       runlab table -r model -c lr -v val_loss --mode min --reduce mean --export table.tex
     """
-    with _reported():
+    with warnings_as_lines():
         runs = _selected(store, store_path, where, search)
         pivot = runs.pivot(
             rows=_names(rows),

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runlab.cli import cli
-from runlab.cli.common import pass_store
-from runlab.cli.table import _reported
+from runlab.cli.common import pass_store, warnings_as_lines
 from runlab.errors import UsageError
 from runlab.store import Store
 
@@ -141,7 +140,7 @@ def plot(
     assert x is not None and y is not None and output is not None
     from runlab.report import plot_xy
 
-    with _reported():
+    with warnings_as_lines():
         runs = _selected(ctx.obj, where)
         plot_xy(
             runs,
@@ -201,7 +200,7 @@ def curves(
     _require(click.get_current_context(), output=output)
     from runlab.report import plot_curves
 
-    with _reported():
+    with warnings_as_lines():
         runs = _selected(store, where)
         plot_curves(
             runs, y=y, x=x, hue=hue, logx=logx, logy=logy, title=title, path=output, dpi=dpi

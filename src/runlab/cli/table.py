@@ -10,16 +10,14 @@ rich as one text: rich's own Table takes seconds over 10,000 rows.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from runlab.cli import cli
-from runlab.cli.common import pass_store
+from runlab.cli.common import pass_store, warnings_as_lines
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -28,22 +26,6 @@ if TYPE_CHECKING:
 MAX_CELL = 40  # a wider cell is cut with "…"
 MIN_CELL = 12  # columns are cut down to this at most: narrower shows too little
 GAP = 3  # rich's SIMPLE_HEAD box puts three characters between columns
-
-
-@contextlib.contextmanager
-def _reported() -> Iterator[None]:
-    """Print each distinct warning raised inside once, as one ``warning: ...`` line."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                line = str(w.message).splitlines()[0] if str(w.message) else w.category.__name__
-                if line not in seen:
-                    seen.add(line)
-                    click.echo(f"warning: {line}", err=True)
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -162,7 +144,7 @@ def ls(
     """
     from runlab.query import View, load
 
-    with _reported():
+    with warnings_as_lines():
         view = View(
             groupby=_names(groupby),
             sort=_names(sort),
@@ -219,7 +201,7 @@ def index(store: Store, store_path: Path | None, full: bool) -> None:
     """
     from runlab.query import Runs
 
-    with _reported():
+    with warnings_as_lines():
         the_store = Store.at(store_path) if store_path is not None else store
         idx = the_store.index(refresh=False)
         read = idx.rebuild() if full else idx.rescan()
