@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from example_helpers import ROOT, run_folders, runlab_in, snapshot
 
 pytest.importorskip(
     "sklearn", reason="examples/iris needs scikit-learn: pip install -e '.[examples]'"
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 SWEEP = "examples/iris/sweep.yaml"
 # kernel × C × degree is 27 cells; the where rule keeps degree None for linear and rbf
 # (3 C each) and degree 2 or 3 for poly (6): 12 configs, × 3 seeds.
@@ -23,26 +21,7 @@ RUNS = 36
 
 def runlab(*args: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m runlab ARGS` from the repository root, as the README does."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
-    return subprocess.run(
-        [sys.executable, "-m", "runlab", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
-def snapshot(store: Path) -> dict[str, tuple[int, int]]:
-    """Every file of every run folder, with its mtime and size: what a re-run must not touch."""
-    return {
-        str(path.relative_to(store)): (path.stat().st_mtime_ns, path.stat().st_size)
-        for folder in store.iterdir()
-        if folder.is_dir() and not folder.name.startswith(".")
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
+    return runlab_in(ROOT, *args)
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +32,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
-def runs(store: Path) -> list[Path]:
-    return sorted(p for p in store.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
 def read(folder: Path, name: str) -> dict:
     return json.loads((folder / name).read_text())
 
 
 def test_every_config_completed_with_acc_and_f1(store: Path) -> None:
-    folders = runs(store)
+    folders = run_folders(store)
     assert len(folders) == RUNS
     for folder in folders:
         assert read(folder, "run.json")["status"] == "completed", folder.name
@@ -71,7 +46,7 @@ def test_every_config_completed_with_acc_and_f1(store: Path) -> None:
 
 
 def test_configs_are_the_grid_with_degree_only_for_poly(store: Path) -> None:
-    params = [read(folder, "params.json") for folder in runs(store)]
+    params = [read(folder, "params.json") for folder in run_folders(store)]
     cells = {(p["kernel"], p["C"], p["degree"], p["seed"]) for p in params}
     expected = {
         (kernel, c, degree, seed)
@@ -86,7 +61,7 @@ def test_configs_are_the_grid_with_degree_only_for_poly(store: Path) -> None:
 
 def test_linear_kernel_with_c_1_is_accurate(store: Path) -> None:
     accuracies = {}
-    for folder in runs(store):
+    for folder in run_folders(store):
         params = read(folder, "params.json")
         if params["kernel"] == "linear" and params["C"] == 1:
             accuracies[params["seed"]] = read(folder, "summary.json")["acc"]
@@ -95,7 +70,7 @@ def test_linear_kernel_with_c_1_is_accurate(store: Path) -> None:
 
 
 def test_each_run_logs_a_learning_curve(store: Path) -> None:
-    for folder in runs(store):
+    for folder in run_folders(store):
         lines = (folder / "metrics.jsonl").read_text().splitlines()
         points = [json.loads(line) for line in lines]
         assert [p["step"] for p in points] == [21, 42, 63, 84, 105], folder.name

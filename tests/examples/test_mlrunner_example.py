@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from example_helpers import ROOT, run_folders, runlab_in, snapshot
 
-FOLDER = Path(__file__).resolve().parents[2] / "examples" / "mlrunner"
+FOLDER = ROOT / "examples" / "mlrunner"
 # (norm, moment, early-stop) → the BLEU4 of mlrunner's README table.
 EXPECTED = {
     ("new", 0.1, False): "11.00",
@@ -23,28 +22,8 @@ EXPECTED = {
 
 
 def runlab(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m runlab ARGS` in examples/mlrunner, this Python's `python3` first on PATH."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "runlab", *args],
-        cwd=FOLDER,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
-def snapshot(store: Path) -> dict[str, tuple[int, int]]:
-    """Every file of every run folder, with its mtime and size: what a re-run must not touch."""
-    return {
-        str(path.relative_to(store)): (path.stat().st_mtime_ns, path.stat().st_size)
-        for folder in store.iterdir()
-        if folder.is_dir() and not folder.name.startswith(".")
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
+    """Run `python -m runlab ARGS` in examples/mlrunner."""
+    return runlab_in(FOLDER, *args)
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +34,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
-def runs(store: Path) -> list[Path]:
-    return sorted(p for p in store.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
 def test_five_runs_of_three_commands_each(store: Path) -> None:
-    folders = runs(store)
+    folders = run_folders(store)
     assert len(folders) == 5
     logs = sorted(str(p.relative_to(store)) for p in store.glob("*/logs/*.log"))
     assert len(logs) == 15
@@ -75,7 +50,7 @@ def test_five_runs_of_three_commands_each(store: Path) -> None:
 
 def test_every_test_log_has_the_bleu_of_its_params(store: Path) -> None:
     scores = {}
-    for folder in runs(store):
+    for folder in run_folders(store):
         params = json.loads((folder / "params.json").read_text())
         match = re.search(r"BLEU4 = (\S+)", (folder / "logs" / "test.log").read_text())
         assert match, folder.name
@@ -85,7 +60,7 @@ def test_every_test_log_has_the_bleu_of_its_params(store: Path) -> None:
 
 def test_the_metrics_section_puts_each_bleu_in_its_summary(store: Path) -> None:
     scores = {}
-    for folder in runs(store):
+    for folder in run_folders(store):
         params = json.loads((folder / "params.json").read_text())
         summary = json.loads((folder / "summary.json").read_text())
         scores[(params["norm"], params["moment"], params["early-stop"])] = summary["bleu"]
@@ -98,7 +73,7 @@ def test_the_metrics_section_puts_each_bleu_in_its_summary(store: Path) -> None:
 
 
 def test_scripts_write_checkpoints_into_the_run_folder(store: Path) -> None:
-    for folder in runs(store):
+    for folder in run_folders(store):
         params = json.loads((folder / "params.json").read_text())
         epochs = 6 if params["early-stop"] else 8
         checkpoints = {p.name for p in folder.glob("checkpoint*.pt")}
@@ -109,7 +84,7 @@ def test_scripts_write_checkpoints_into_the_run_folder(store: Path) -> None:
 
 
 def test_each_run_had_one_gpu_of_the_resource_list(store: Path) -> None:
-    for folder in runs(store):
+    for folder in run_folders(store):
         train = (folder / "logs" / "train.log").read_text()
         assert re.search(r", gpu [0-3]\n", train), train
 

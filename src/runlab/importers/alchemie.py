@@ -27,6 +27,7 @@ from runlab.importers.source import (
     Found,
     SourceError,
     SourceRun,
+    ToolFormat,
     as_dict,
     load_json,
     mtime,
@@ -76,14 +77,10 @@ def read_pars(path: Path) -> dict[str, Any]:
     raise SourceError(path, "malformed cfg.py", "no 'pars = {...}' in it")
 
 
-class AlchemieFormat:
+class AlchemieFormat(ToolFormat):
     """Folders written by alchemie's ``alc.py create`` and ``alc.py run``."""
 
     name = "alchemie"
-    source_file = None
-
-    def signature(self) -> str:
-        return self.name
 
     def find(self, folder: Path, names: frozenset[str]) -> list[Found]:
         if MARKER not in names:

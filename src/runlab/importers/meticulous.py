@@ -27,6 +27,7 @@ from runlab.importers.source import (
     Found,
     SourceError,
     SourceRun,
+    ToolFormat,
     as_dict,
     live_status,
     load_json,
@@ -49,14 +50,10 @@ FILES = (
 _EXIT = re.compile(r"^sys\.exit\((-?\d+)\)\s*$")
 
 
-class MeticulousFormat:
+class MeticulousFormat(ToolFormat):
     """Folders written by meticulous's ``Experiment``."""
 
     name = "meticulous"
-    source_file = None
-
-    def signature(self) -> str:
-        return self.name
 
     def find(self, folder: Path, names: frozenset[str]) -> list[Found]:
         if MARKER not in names:
@@ -131,21 +128,34 @@ def _status(
             text = (folder / "STATUS").read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise SourceError(folder / "STATUS", "unreadable file", exc.strerror or "") from None
-    first, _, rest = text.partition("\n")
-    word = first.strip()
+    word, detail = parse_status(text)
     if word == "SUCCESS":
         return RunStatus.COMPLETED, None, None, 0
     if word == "RUNNING":
         return RunStatus.RUNNING, None, None, None
     if word == "ERROR":
-        detail = rest.strip("\n")
         exited = _EXIT.match(detail.strip())
         if exited:
             code = int(exited.group(1))
             return RunStatus.FAILED, f"SystemExit: {code}", detail, code
-        lines = [line for line in detail.splitlines() if line.strip()]
-        return RunStatus.FAILED, (lines[-1].strip() if lines else "ERROR"), detail or None, 1
+        return RunStatus.FAILED, last_line(detail) or "ERROR", detail or None, 1
     if has_summary:
         return RunStatus.COMPLETED, None, None, None
-    reason = f"STATUS says {word!r}" if word else "no STATUS file"
+    reason = f"STATUS says {word!r}" if "STATUS" in present else "no STATUS file"
     return RunStatus.FAILED, f"meticulous: {reason} and no summary.json", None, None
+
+
+def parse_status(text: str) -> tuple[str, str]:
+    """Return (status word, traceback) of a ``STATUS`` file's text, old or new.
+
+    Whitespace around the word is dropped, so the ``SUCCESS\\n`` meticulous wrote reads
+    as ``SUCCESS``; an empty file reads as ``UNKNOWN``.
+    """
+    first, _, rest = text.partition("\n")
+    return first.strip() or "UNKNOWN", rest.strip("\n")
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of ``text`` (of a traceback: the exception), else ``""``."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from runlab.importers.settings import load_yaml
-from runlab.importers.source import Found, SourceRun, as_dict, live_status, local_time, newest
+from runlab.importers.source import (
+    Found,
+    SourceRun,
+    ToolFormat,
+    as_dict,
+    live_status,
+    local_time,
+    newest,
+)
 from runlab.record.status import RunStatus
 
 MARKER = "param"
@@ -33,14 +41,10 @@ STAT = "stat"
 LOG_PREFIX = "log."
 
 
-class MLRunnerFormat:
+class MLRunnerFormat(ToolFormat):
     """Folders written by mlrunner's ``run``."""
 
     name = "mlrunner"
-    source_file = None
-
-    def signature(self) -> str:
-        return self.name
 
     def find(self, folder: Path, names: frozenset[str]) -> list[Found]:
         if MARKER not in names:

@@ -38,6 +38,20 @@ class SourceError(Exception):
         super().__init__(f"{path}: {kind}" + (f" ({detail})" if detail else ""))
 
 
+class ToolFormat:
+    """The folders one old tool writes: found by a marker file, not by a settings file.
+
+    Such a format has no options, so its name is its whole signature (the key a
+    re-import matches earlier imports by).
+    """
+
+    name = ""
+    source_file = None
+
+    def signature(self) -> str:
+        return self.name
+
+
 @dataclass(frozen=True)
 class Found:
     """A source run found under the import root: its identity and the files it is read from.

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 
+from runlab.importers.meticulous import last_line, parse_status
 from runlab.record.status import RunStatus
 
 STATUS = "STATUS"
@@ -32,6 +33,21 @@ METADATA = "metadata.json"
 SUMMARY = "summary.json"
 STDOUT = "stdout"
 STDERR = "stderr"
+__all__ = [
+    "ARGS",
+    "DEFAULT_ARGS",
+    "MARKERS",
+    "METADATA",
+    "STATUS",
+    "STDERR",
+    "STDOUT",
+    "SUMMARY",
+    "Status",
+    "format_status",
+    "last_line",
+    "parse_status",
+]
+
 MARKERS = (STATUS, ARGS, METADATA, "run.json")
 """A folder holding any of these is an experiment (others, like ``plots/``, are not)."""
 
@@ -63,19 +79,3 @@ def format_status(status: Status, message: str = "") -> str:
     if status is Status.ERROR and text:
         return f"{status.value}\n{text}"
     return status.value
-
-
-def parse_status(text: str) -> tuple[str, str]:
-    """Return (status word, traceback) of a ``STATUS`` file's text, old or new.
-
-    Whitespace around the word is dropped, so the ``SUCCESS\\n`` meticulous wrote reads
-    as ``SUCCESS``; an empty file reads as ``UNKNOWN``.
-    """
-    first, _, rest = text.partition("\n")
-    return first.strip() or Status.UNKNOWN.value, rest.strip("\n")
-
-
-def last_line(text: str) -> str:
-    """The last non-blank line of ``text`` (of a traceback: the exception), else ``""``."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
