@@ -107,6 +107,10 @@ class ImportReport:
     skipped: tuple[Skipped, ...]
     unchanged: int
     dry_run: bool
+    run_ids: tuple[str, ...] = ()
+    """Every run of the tree after the import, in source order: imported, updated,
+    unchanged, or kept because its source could not be read (a dry run lists only the
+    runs already in the store). ``runlab.load(store).where(...)`` can narrow to them."""
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
@@ -176,6 +180,7 @@ def run_import(
     changes: list[Change] = []
     skipped: list[Skipped] = []
     unchanged = 0
+    run_ids: list[str] = []
     for done, found in enumerate(sources, 1):
         runs = previous.pop(str(found.path), [])
         for duplicate in runs[1:]:
@@ -184,13 +189,19 @@ def run_import(
         stamp = _stamp(signature, found.files)
         if before is not None and before.stamp == stamp:
             unchanged += 1
+            run_ids.append(before.run_id)
         else:
             try:
                 source = _with_metrics(_read(fmt, found, root), metrics)
-                changes.append(_write(layout, source, found, fmt, stamp, before, dry_run))
+                change = _write(layout, source, found, fmt, stamp, before, dry_run)
+                changes.append(change)
+                if change.run_id is not None:
+                    run_ids.append(change.run_id)
             except SourceError as exc:
                 skipped.append(Skipped(found.path, exc.kind, str(exc)))
                 warnings.warn(str(exc), SourceWarning, stacklevel=3)
+                if before is not None:
+                    run_ids.append(before.run_id)
         if progress is not None:
             progress(done, len(sources))
     prefix = str(root).rstrip(os.sep) + os.sep
@@ -206,6 +217,7 @@ def run_import(
         skipped=tuple(skipped),
         unchanged=unchanged,
         dry_run=dry_run,
+        run_ids=tuple(run_ids),
     )
 
 
