@@ -2,15 +2,23 @@
 
 ``zoo`` is recorded once per session and only read (its runs are drawn in
 query_helpers.py); tests that change a store make their own with ``small``.
+Tests that take ``load_runs`` run twice: over the store's SQLite index and over its
+PostgreSQL mirror (``runlab index --url``), and must give the same answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from query_helpers import GRID_ACC, fail, record
+
+import runlab
+from runlab.index.postgres import mirror
+from runlab.query import Runs
+from runlab.store import Store
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +75,31 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 {"acc": acc, "val_loss": round(1 - acc, 2)},
             )
     return store
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which index the parametrized query tests read: the store's SQLite or its mirror."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def load_runs(backend: str, request: pytest.FixtureRequest) -> Callable[[Path], Runs]:
+    """``load_runs(store)``: ``runlab.load(store)``, or the same runs from a PostgreSQL mirror.
+
+    The mirror of each store is its own schema, brought up to date at every call (as
+    ``runlab index --url`` does), so a test that records more runs sees them.
+    """
+    if backend == "sqlite":
+        return runlab.load
+    new_schema = request.getfixturevalue("pg_schema")
+    urls: dict[Path, str] = {}
+
+    def load(store: Path) -> Runs:
+        url = urls.setdefault(store, new_schema())
+        the_store = Store.at(store)
+        the_store.index()  # ingests what changed, as runlab.load would
+        mirror(the_store, url)
+        return runlab.load(url)
+
+    return load

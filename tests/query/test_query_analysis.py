@@ -61,8 +61,8 @@ def test_summary_of_two_one_and_no_values():
 
 
 @pytest.fixture(scope="module")
-def runs(grid):
-    return runlab.load(grid)
+def runs(grid, load_runs):
+    return load_runs(grid)
 
 
 def test_varying_params_and_the_concise_table(runs):

@@ -12,8 +12,8 @@ from runlab.query.expr import resolve_column
 
 
 @pytest.fixture(scope="module")
-def runs(zoo):
-    return runlab.load(zoo)
+def runs(zoo, load_runs):
+    return load_runs(zoo)
 
 
 @pytest.mark.parametrize(
@@ -90,9 +90,9 @@ def test_bools_bind_as_the_index_stores_them(runs):
     assert list(compiled.params.values()) == [1]
 
 
-def test_status_lost_is_found(small):
+def test_status_lost_is_found(small, load_runs):
     make_lost(small, "1", "4")
-    runs = runlab.load(small)
+    runs = load_runs(small)
     assert runs.where("status == 'lost'").ids() == ["4"]
     assert runs.where("status in ['running']").ids() == []
 

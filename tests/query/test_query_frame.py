@@ -22,8 +22,8 @@ from runlab.store import Store
 
 
 @pytest.fixture(scope="module")
-def runs(zoo):
-    return runlab.load(zoo)
+def runs(zoo, load_runs):
+    return load_runs(zoo)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,10 @@ def df(runs):
     return runs.df()
 
 
-def test_dtypes_follow_every_value_seen(df):
+def test_dtypes_follow_every_value_seen(df, backend):
     string = pd.Series(["x"]).dtype  # pandas' default string dtype
+    # a PostgreSQL mirror holds many stores: its runs also say which one (host:path)
+    store = {"store": str(string)} if backend == "postgres" else {}
     assert {name: str(dtype) for name, dtype in df.dtypes.items()} == {
         "id": str(string),
         "name": str(string),
@@ -49,6 +51,7 @@ def test_dtypes_follow_every_value_seen(df):
         "attempt": "Int64",
         "sweep": "object",
         "dir": str(string),
+        **store,
         "params.flag": "boolean",
         "params.layers": "object",  # json: lists
         "params.lr": "float64",  # 1 in one run, 0.1 in others
@@ -90,6 +93,11 @@ def test_rows_order_numeric_ids_by_number_then_names(runs):
     assert runs.table().values("id") == tuple(ZOO_IDS)
 
 
+def _place(runs: Runs) -> str:
+    """Where runs come from, as messages name it: the store folder or the mirror's URL."""
+    return str(runs.store.root) if runs.store is not None else runs.index.shown
+
+
 def test_runs_len_iter_and_lookup(runs, zoo):
     assert len(runs) == 7
     reader = runs[10]
@@ -104,7 +112,7 @@ def test_runs_len_iter_and_lookup(runs, zoo):
     assert 3 in runs and "best" in runs and 99 not in runs
     with pytest.raises(RunNotFound) as err:
         runs[99]
-    assert str(err.value) == f"no run with id or name '99' in {zoo}"
+    assert str(err.value) == f"no run with id or name '99' in {_place(runs)}"
     with pytest.raises(TypeError):
         runs[1.5]
 
@@ -114,14 +122,14 @@ def test_lookup_is_among_the_selected_runs(runs, zoo):
     assert mlp["best"].id == "best"
     with pytest.raises(RunNotFound) as err:
         mlp[1]
-    assert str(err.value) == f"no run with id or name '1' matching model == 'mlp' in {zoo}"
-    assert repr(mlp) == f"<Runs 3 in {zoo} where model == 'mlp'>"
+    assert str(err.value) == f"no run with id or name '1' matching model == 'mlp' in {_place(runs)}"
+    assert repr(mlp) == f"<Runs 3 in {_place(runs)} where model == 'mlp'>"
 
 
-def test_lookup_by_name_takes_the_newest(small):
+def test_lookup_by_name_takes_the_newest(small, load_runs):
     record(small, {"lr": 1}, name="baseline")
     record(small, {"lr": 2}, name="baseline")
-    runs = runlab.load(small)
+    runs = load_runs(small)
     assert runs["baseline"].id == "5"
     assert runs["baseline"].params == {"lr": 2}
 
@@ -166,11 +174,11 @@ def test_dtype_of_each_set_of_types():
     assert tuple(FIXED_DTYPES) == FIXED_COLUMNS
 
 
-def test_new_runs_show_after_a_new_load(small):
-    runs = runlab.load(small)
+def test_new_runs_show_after_a_new_load(small, load_runs):
+    runs = load_runs(small)
     record(small, {"model": "new"})
     assert len(runs) == 3  # the index has not ingested it yet
-    assert len(runlab.load(small)) == 4
+    assert len(load_runs(small)) == 4
 
 
 def _loaded(code: str) -> list[str]:

@@ -18,8 +18,8 @@ from runlab.query.pivot import auto_digits
 
 
 @pytest.fixture(scope="module")
-def runs(grid):
-    return runlab.load(grid)
+def runs(grid, load_runs):
+    return load_runs(grid)
 
 
 @pytest.fixture(scope="module")

@@ -37,23 +37,29 @@ def hits(store, text):
     return runlab.load(store).search(text).ids()
 
 
-def test_names_descriptions_tags_and_params_are_searched(store):
-    assert hits(store, "baseline") == ["1", "2"]  # a name, a description
-    assert hits(store, "draft") == ["3"]  # a tag value
-    assert hits(store, "stage") == ["3"]  # a tag key
-    assert hits(store, "reviewed true") == ["3"]
-    assert hits(store, "adamw") == ["2"]  # a nested param value
-    assert hits(store, "optim") == ["2"]  # a nested param key
+@pytest.fixture
+def find(store, load_runs):
+    """``find(text)``: the ids the search finds, over SQLite and over a PostgreSQL mirror."""
+    return lambda text: load_runs(store).search(text).ids()
 
 
-def test_words_are_prefixes_all_must_match_case_is_ignored(store):
-    assert hits(store, "resnet") == ["1", "2"]  # resnet50 and ResNet
-    assert hits(store, "RESNET baseline") == ["1", "2"]
-    assert hits(store, "resnet step") == ["2"]
-    assert hits(store, "res base") == ["1", "2"]
-    assert hits(store, '"step decay"') == ["2"]
-    assert hits(store, '"decay step"') == []
-    assert hits(store, "resnet nothing") == []
+def test_names_descriptions_tags_and_params_are_searched(store, find):
+    assert find("baseline") == ["1", "2"]  # a name, a description
+    assert find("draft") == ["3"]  # a tag value
+    assert find("stage") == ["3"]  # a tag key
+    assert find("reviewed true") == ["3"]
+    assert find("adamw") == ["2"]  # a nested param value
+    assert find("optim") == ["2"]  # a nested param key
+
+
+def test_words_are_prefixes_all_must_match_case_is_ignored(store, find):
+    assert find("resnet") == ["1", "2"]  # resnet50 and ResNet
+    assert find("RESNET baseline") == ["1", "2"]
+    assert find("resnet step") == ["2"]
+    assert find("res base") == ["1", "2"]
+    assert find('"step decay"') == ["2"]
+    assert find('"decay step"') == []
+    assert find("resnet nothing") == []
 
 
 def test_fts_syntax_is_never_special():
@@ -64,27 +70,27 @@ def test_fts_syntax_is_never_special():
         fts_query('  "" ** ')
 
 
-def test_search_combines_with_where_and_select(store):
-    runs = runlab.load(store).search("baseline")
+def test_search_combines_with_where_and_select(store, load_runs):
+    runs = load_runs(store).search("baseline")
     assert runs.where("acc > 0.85").ids() == ["1"]
     assert runs.select("id", "model") == [("1", "resnet50"), ("2", "vit")]
     assert repr(runs).endswith("where search 'baseline'>")
 
 
-def test_notes_and_tags_written_later_are_found(store):
-    assert hits(store, "diverged") == []
+def test_notes_and_tags_written_later_are_found(store, find, load_runs):
+    assert find("diverged") == []
     add_note(Store.at(store), 3, "Diverged after epoch 40", now=NOON)
     assert (store / "3" / "notes.md").read_text() == (
         "## 2024-05-01 12:00 UTC\n\nDiverged after epoch 40\n\n"
     )
     add_note(Store.at(store), "3", "rerun with a smaller lr", now=NOON)
-    assert hits(store, "diverged smaller") == ["3"]
+    assert find("diverged smaller") == ["3"]
     tags = set_tags(Store.at(store), "baseline-a", {"stage": "final"})
     assert tags == {"stage": "final"}
-    assert hits(store, "final") == ["1"]
+    assert find("final") == ["1"]
     set_tags(Store.at(store), 3, {}, remove=["stage"])
-    assert hits(store, "draft") == []
-    assert runlab.load(store)[3].tags == {"reviewed": True}
+    assert find("draft") == []
+    assert load_runs(store)[3].tags == {"reviewed": True}
 
 
 def test_tag_errors(store):
@@ -109,10 +115,10 @@ def test_a_running_run_is_not_tagged(tmp_path):
     assert hits(root, "works") == ["1"]
 
 
-def test_deleted_runs_leave_the_search(store):
+def test_deleted_runs_leave_the_search(store, find):
     shutil.rmtree(store / "2")
     Store.at(store).index(refresh=False).rescan()
-    assert hits(store, "baseline") == ["1"]
+    assert find("baseline") == ["1"]
 
 
 def test_rebuild_gives_the_same_search(store):

@@ -11,8 +11,8 @@ from runlab.record.reader import RunReader
 
 
 @pytest.fixture(scope="module")
-def runs(grid):
-    return runlab.load(grid)
+def runs(grid, load_runs):
+    return load_runs(grid)
 
 
 def test_select_named_tuples_in_row_order(runs):
@@ -42,8 +42,8 @@ def test_a_list_means_in_and_absent_values_do_not_matter(runs):
     assert runs.select("id", kernel=[]) == []
 
 
-def test_none_means_missing(zoo):
-    zoo_runs = runlab.load(zoo)
+def test_none_means_missing(zoo, load_runs):
+    zoo_runs = load_runs(zoo)
     assert [r.id for r in zoo_runs.select("id", lr=None)] == ["10"]
     assert [r.id for r in zoo_runs.select("id", lr=[None, 1])] == ["5", "10"]
     assert [r.id for r in zoo_runs.select("id", flag=True)] == ["1", "3"]
@@ -129,7 +129,8 @@ def test_load_a_sqlite_url_of_an_index(grid):
 @pytest.mark.parametrize(
     "url,message",
     [
-        ("postgresql://host/db", "only sqlite:///path/to/index.db URLs"),
+        ("mysql://host/db", "only sqlite:///path/to/index.db URLs"),
+        ("postgresql+psycopg://me@127.0.0.1:1/db", "cannot reach postgresql"),
         ("sqlite:///{root}/other.db", "no store index at"),
         ("sqlite:///{root}/missing/index.db", "no store index at"),
     ],
@@ -139,15 +140,15 @@ def test_other_urls_are_one_line_errors(grid, url, message):
         runlab.load(url.format(root=grid.parent))
 
 
-def test_order_is_documented_and_stable(zoo):
-    runs = runlab.load(zoo)
+def test_order_is_documented_and_stable(zoo, load_runs):
+    runs = load_runs(zoo)
     expected = ["1", "2", "3", "4", "5", "10", "best"]
     assert [r.id for r in runs.select("id")] == expected
     assert [r.id for r in runs.select("id", runs.c.id != "nope")] == expected
     assert [r.id for r in runs.select()] == expected
 
 
-def test_dir_is_a_column(grid):
-    runs = runlab.load(grid)
+def test_dir_is_a_column(grid, load_runs):
+    runs = load_runs(grid)
     assert runs.select("dir", seed=1, C=0.1, kernel="rbf") == [(str(grid / "7"),)]
     assert runs.where(f"dir == '{grid / '3'}'").ids() == ["3"]

@@ -18,6 +18,7 @@ import click
 
 from runlab.cli import cli
 from runlab.cli.common import pass_store, warnings_as_lines
+from runlab.errors import UsageError
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -31,6 +32,12 @@ GAP = 3  # rich's SIMPLE_HEAD box puts three characters between columns
 def _names(text: str | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
+
+_URL_OPTION = click.option(
+    "--url",
+    metavar="URL",
+    help="A PostgreSQL mirror (postgresql+psycopg://user@host/db) instead of a store folder.",
+)
 
 _STORE_ARG = click.argument(
     "store_path",
@@ -101,10 +108,12 @@ _STORE_ARG = click.argument(
     help="Write the table to FILE: .csv .json .md .tex .parquet .html (by suffix).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
+@_URL_OPTION
 @pass_store
 def ls(
     store: Store,
     store_path: Path | None,
+    url: str | None,
     where: tuple[str, ...],
     groupby: str | None,
     over: str | None,
@@ -141,6 +150,11 @@ def ls(
     Default columns: id, name, status, start, duration, params.*, metrics.*,
     tags.*, and message when a listed run has one. Rows: numeric ids in order,
     then named runs by id.
+
+    \b
+    A team database: --url postgresql+psycopg://me@db.lan/runlab lists the runs
+    of every store mirrored there (by runlab index --url), store by store, with
+    a store column (host:path): --where "store == 'gpu1:/data/runs'" narrows.
     """
     from runlab.query import View, load
 
@@ -155,7 +169,9 @@ def ls(
             over=over,
             ignore=_names(ignore),
         )
-        runs = load(store_path if store_path is not None else store)
+        if url is not None and store_path is not None:
+            raise UsageError(f"--url {url} and STORE {store_path}: give one of them")
+        runs = load(url if url is not None else store_path if store_path is not None else store)
         if not len(runs):
             click.echo("[]" if as_json else "no runs")
             return
@@ -185,14 +201,24 @@ def ls(
 @cli.command("index")
 @_STORE_ARG
 @click.option("--full", is_flag=True, help="Rebuild the index from nothing instead of rescanning.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Then mirror the index into this PostgreSQL database (postgresql+psycopg://…).",
+)
 @pass_store
-def index(store: Store, store_path: Path | None, full: bool) -> None:
+def index(store: Store, store_path: Path | None, full: bool, url: str | None) -> None:
     """Bring the index of STORE (default: --store) up to date with its run folders.
 
     Rescans every run folder and re-reads the ones changed (by mtime) since they
     were indexed, or never indexed (folders copied in by hand), and drops runs whose
     folder is gone. --full deletes the index and reads every folder again; both give
     the same table.
+
+    --url postgresql+psycopg://me@db.lan/runlab then copies the rows changed since
+    the last mirror of this store into a PostgreSQL database shared by a team (and
+    deletes those of removed runs), keyed by a store id kept in STORE/.store-id;
+    query them with ls --url and runlab.load(url).
 
     \b
     Examples:
@@ -206,10 +232,22 @@ def index(store: Store, store_path: Path | None, full: bool) -> None:
         idx = the_store.index(refresh=False)
         read = idx.rebuild() if full else idx.rescan()
         total = len(Runs(the_store, idx))
+        mirrored = None
+        if url is not None:
+            from runlab.index.postgres import mirror
+
+            mirrored = mirror(the_store, url)
     done = "rebuilt the index from" if full else "re-read"
     click.echo(
         f"{done} {_plural(read, 'run')}; {_plural(total, 'run')} indexed in {the_store.root}"
     )
+    if mirrored is not None:
+        from runlab.index.postgres import shown_url
+
+        click.echo(
+            f"mirrored to {shown_url(str(url))}: {_plural(mirrored.written, 'run')} written, "
+            f"{mirrored.removed} removed (store {mirrored.store_id})"
+        )
 
 
 def _plural(n: int, word: str) -> str:

@@ -89,8 +89,6 @@ def varying_params(runs: Runs) -> list[str]:
     run's? So finding the keys of a groupby over 100,000 runs reads no values into
     Python and sorts nothing (``COUNT(DISTINCT)`` would).
     """
-    import sqlalchemy as sa
-
     params = [c.name for c in runs.columns if c.kind == "params"]
     first = runs.execute(runs.sql_select(*(runs.sql_table.c[n] for n in params)).limit(1))
     if not first:
@@ -99,10 +97,20 @@ def varying_params(runs: Runs) -> list[str]:
     out = []
     for start in range(0, len(params), _CHUNK):
         chunk = params[start : start + _CHUNK]
-        tests = [sa.func.max(runs.sql_table.c[n].op("IS NOT")(values[n])) for n in chunk]
+        tests = [_differs(runs, runs.sql_table.c[n], values[n]) for n in chunk]
         (row,) = runs.execute(runs.sql_select(*tests))
         out += [name for name, differs in zip(chunk, row, strict=True) if differs]
     return out
+
+
+def _differs(runs: Runs, col: Any, value: Any) -> Any:
+    if runs.store is None:  # a PostgreSQL mirror: no `IS NOT <value>`, no MAX of booleans
+        from runlab.query.postgres import differs
+
+        return differs(col, value)
+    import sqlalchemy as sa
+
+    return sa.func.max(col.op("IS NOT")(value))
 
 
 def group_keys(

@@ -12,6 +12,10 @@ column whose name ends with ``.lr``. Values are numbers, strings, True/False/Non
 lists of them after ``in``; they reach SQL only as bound parameters. Anything else
 (calls, subscripts, arithmetic, lambdas) is an :class:`~runlab.errors.ExpressionError`.
 
+On a PostgreSQL mirror (``strict``: typed columns, see :mod:`runlab.query.postgres`) a
+value of another kind than the column's matches nothing, and a column of several kinds
+is compared only where it holds the value's kind, as on SQLite.
+
 Missing values follow Python, not SQL: ``x != 3`` and ``x not in [...]`` keep the runs
 where ``x`` is missing, and ``not (...)`` of a comparison on a missing value is true.
 """
@@ -97,19 +101,23 @@ def unknown_column(text: str, names: Sequence[str]) -> str:
 
 
 def compile_where(
-    text: str, table: sa.Table, dtypes: Mapping[str, DType]
+    text: str, table: sa.Table, dtypes: Mapping[str, DType], *, strict: bool = False
 ) -> sa.ColumnElement[bool]:
     """The SQLAlchemy condition that expression ``text`` means over ``table``.
 
     ``dtypes`` maps every public column to its type: it decides what names resolve
     to, whether a bare name is a condition (bool columns only), and when a comparison
-    must skip values of another type (mixed columns).
+    must skip values of another type (mixed columns). ``strict`` says the columns are
+    typed (PostgreSQL), which refuses to compare a value with a column of another kind.
     """
-    return _Compiler(text, table, dtypes).compile()
+    return _Compiler(text, table, dtypes, strict=strict).compile()
 
 
 class _Compiler:
-    def __init__(self, text: str, table: sa.Table, dtypes: Mapping[str, DType]) -> None:
+    def __init__(
+        self, text: str, table: sa.Table, dtypes: Mapping[str, DType], *, strict: bool = False
+    ) -> None:
+        self.strict = strict
         self.text = text
         self.table = table
         self.dtypes = dtypes
@@ -240,6 +248,8 @@ class _Compiler:
             else:  # ids order numerically, as the listing does
                 col = self.table.c["_seq"]
         value = _bindable(value)
+        if self.strict:
+            return self.compare_typed(col, symbol, value)
         clause = _apply(col, symbol, value)
         if symbol == "!=":
             return sa.or_(clause, col.is_(None))
@@ -249,6 +259,20 @@ class _Compiler:
             kinds = ["text"] if isinstance(value, str) else ["integer", "real"]
             return sa.and_(sa.func.typeof(col).in_(kinds), clause)
         return clause
+
+    def compare_typed(self, col: Any, symbol: str, value: Any) -> Any:
+        """``col symbol value`` over typed columns: another kind never compares (Python's ==)."""
+        import sqlalchemy as sa
+
+        from runlab.query.postgres import accepts, bound, is_jsonb, ordered_mixed
+
+        if not accepts(col, value):
+            return sa.true() if symbol == "!=" else sa.false()
+        if symbol == "!=":
+            return sa.or_(col != bound(col, value), col.is_(None))
+        if symbol != "==" and is_jsonb(col):
+            return _apply(ordered_mixed(col, value), symbol, value)
+        return _apply(col, symbol, bound(col, value))
 
     def membership(self, name: str, symbol: str, node: ast.expr) -> Any:
         import sqlalchemy as sa
@@ -267,6 +291,10 @@ class _Compiler:
         present = [_bindable(v) for v in values if v is not None]
         has_none = len(present) < len(values)
         col = self.table.c[name]
+        if self.strict:
+            from runlab.query.postgres import accepts, bound
+
+            present = [bound(col, v) for v in present if accepts(col, v)]
         if symbol == "in":
             clause = col.in_(present)
             return sa.or_(clause, col.is_(None)) if has_none else clause

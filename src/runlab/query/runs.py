@@ -27,6 +27,7 @@ from runlab.query.extras import (
     source,
     store_of,
 )
+from runlab.query.postgres import Mirror
 from runlab.query.table import Column, RunTable
 from runlab.query.types import DType
 from runlab.record.reader import RunReader
@@ -49,6 +50,8 @@ def load(
 ) -> Runs:
     """All runs of a store: a path, a :class:`Store`, a ``sqlite:///…/index.db`` URL, or ``./runs``.
 
+    Or of every store mirrored into a PostgreSQL database (``postgresql+psycopg://…``,
+    see :mod:`runlab.query.postgres`), with a ``store`` column to narrow by.
     Reads the runs changed since the index was last brought up to date first. Each
     call makes a new, independent selection: loading again needs no reset.
     ``columns`` adds computed columns (``fn(reader)`` per run), ``translate`` rewrites
@@ -62,7 +65,16 @@ def load(
         good = runs.where("params.lr > 0.01 and status == 'completed'")
         runlab.load("runs", translate={"/mnt/scratch/": "/data/"},
                     columns={"epochs": lambda run: len(run.metrics())})
+        team = runlab.load("postgresql+psycopg://me@db/runlab").where("store == 'gpu1:/runs'")
     """
+    from runlab.index.postgres import is_postgres_url
+
+    if is_postgres_url(store):
+        if columns or translate:
+            raise UsageError(
+                f"{store}: columns= and translate= need the run folders: load a store path"
+            )
+        return Runs(None, Mirror(str(store)))
     the_store = store_of(store)
     return Runs(the_store, the_store.index(), columns=columns, translate=translate)
 
@@ -73,13 +85,15 @@ class Runs:
     ``len(runs)`` counts them, iterating yields a :class:`RunReader` per run in row
     order, and ``runs[7]`` / ``runs["best"]`` is the run with that id (else the newest
     one with that name) among them. A ``Runs`` knows the columns the index had when it
-    was loaded; call :func:`load` again to see runs recorded since.
+    was loaded; call :func:`load` again to see runs recorded since. Over a PostgreSQL
+    mirror ``store`` is None and ``index`` the :class:`~runlab.query.postgres.Mirror`;
+    readers then open the mirrored folders when this machine has them.
     """
 
     def __init__(
         self,
-        store: Store,
-        index: Index,
+        store: Store | None,
+        index: Index | Mirror,
         *,
         columns: Mapping[str, Getter] | None = None,
         translate: Mapping[str, str] | None = None,
@@ -87,24 +101,39 @@ class Runs:
         self.store = store
         self.index = index
         self.translation = Translation.of(translate)
+        self._where: tuple[Any, ...] = ()
+        self._texts: tuple[str, ...] = ()
+        if store is None:
+            assert isinstance(index, Mirror)
+            self.columns: tuple[Column, ...] = index.columns()
+            self._by_name = {c.name: c for c in self.columns}
+            self._table = index.source(self.columns)
+            return
+        assert not isinstance(index, Mirror)
         base = index_columns(index)
         ids = all_ids(index) if columns else []
         computed = compute(columns or {}, ids, self._reader, {c.name: c for c in base})
         extra = {c.name: c for c in computed.columns}
         merged = [extra.get(c.name, c) for c in base]
         merged += [c for c in computed.columns if c.name not in computed.replaced]
-        self.columns: tuple[Column, ...] = tuple(merged)
+        self.columns = tuple(merged)
         self._by_name = {c.name: c for c in self.columns}
         root = os.path.join(str(store.root), "")
         self._table = source(
             index, self.columns, root=root, translation=self.translation, computed=computed
         )
-        self._where: tuple[Any, ...] = ()
-        self._texts: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         where = f" where {' and '.join(self._texts)}" if self._texts else ""
-        return f"<Runs {len(self)} in {self.store.root}{where}>"
+        return f"<Runs {len(self)} in {self._place}{where}>"
+
+    @property
+    def _place(self) -> str:
+        """Where the runs come from, for messages: the store folder or the database URL."""
+        if self.store is None:
+            assert isinstance(self.index, Mirror)
+            return self.index.shown
+        return str(self.store.root)
 
     @property
     def dtypes(self) -> dict[str, DType]:
@@ -121,7 +150,8 @@ class Runs:
         if isinstance(condition, str):
             from runlab.query.expr import compile_where
 
-            return self.narrow(compile_where(condition, self._table, self.dtypes), condition)
+            clause = compile_where(condition, self._table, self.dtypes, strict=self.store is None)
+            return self.narrow(clause, condition)
         return self.narrow(condition, str(condition))
 
     def search(self, text: str) -> Runs:
@@ -129,6 +159,10 @@ class Runs:
 
         See :mod:`runlab.query.search`; ``runs.search("resnet baseline")``.
         """
+        if self.store is None:
+            from runlab.query.postgres import search_clause as pg_search
+
+            return self.narrow(pg_search(text, self._table.c["_search"]), f"search {text!r}")
         from runlab.index.search import has_fts
         from runlab.query.search import search_clause
 
@@ -206,6 +240,11 @@ class Runs:
             return int(conn.execute(self.sql_select(sa.func.count())).scalar_one())
 
     def __iter__(self) -> Iterator[RunReader]:
+        if self.store is None:
+            t = self._table
+            for run_id, folder in self.execute(self._ordered(self.sql_select(t.c.id, t.c.dir))):
+                yield self._folder(run_id, folder)
+            return
         for run_id in self.ids():
             yield self._reader(run_id)
 
@@ -216,17 +255,24 @@ class Runs:
         t = self._table
         text = str(ref)
         stmt = (
-            self.sql_select(t.c["id"])
+            self.sql_select(t.c["id"], t.c["dir"])
             .where((t.c["id"] == text) | (t.c["name"] == text))
             .order_by((t.c["id"] == text).desc(), t.c["_seq"].desc(), t.c["id"].desc())
-            .limit(1)
+            .limit(1 if self.store is not None else 2)
         )
         with self.index.engine.connect() as conn:
-            found = conn.execute(stmt).scalar()
-        if found is None:
+            found = conn.execute(stmt).all()
+        if not found:
             among = f" matching {' and '.join(self._texts)}" if self._texts else ""
-            raise RunNotFound(f"no run with id or name {text!r}{among} in {self.store.root}")
-        return self._reader(str(found))
+            raise RunNotFound(f"no run with id or name {text!r}{among} in {self._place}")
+        if self.store is not None:
+            return self._reader(str(found[0][0]))
+        if len(found) > 1 and found[0][0] == found[1][0]:
+            raise UsageError(
+                f"run {text!r} is in several stores ({found[0][1]}, {found[1][1]}): "
+                "narrow with where(\"store == '...'\")"
+            )
+        return self._folder(str(found[0][0]), found[0][1])
 
     def __contains__(self, ref: object) -> bool:
         try:
@@ -326,8 +372,13 @@ class Runs:
         from runlab.query.series import series_frame
 
         names = [self.resolve(p) for p in params]
-        table = self.fetch(unique(["id", *names]))
-        runs = [(i, self.store.layout.run_dir(i).metrics_jsonl) for i in table.values("id")]
+        where = ["dir"] if self.store is None else []  # a mirror's runs: their folders
+        table = self.fetch(unique(["id", *where, *names]))
+        if self.store is None:  # a mirror: the folders are where the mirrored store was
+            pairs = zip(table.values("id"), table.values("dir"), strict=True)
+            runs = [(i, self._folder(i, d).run_dir.metrics_jsonl) for i, d in pairs]
+        else:
+            runs = [(i, self.store.layout.run_dir(i).metrics_jsonl) for i in table.values("id")]
         columns = [self._by_name[n] for n in names]
         return series_frame(runs, key, columns, {n: table.values(n) for n in names})
 
@@ -363,16 +414,28 @@ class Runs:
 
     def _ordered(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
         t = self._table
+        if self.store is None:  # a mirror: store by store
+            return stmt.order_by(t.c["_store"], t.c["_seq"].is_(None), t.c["_seq"], t.c["id"])
         return stmt.order_by(t.c["_seq"].is_(None), t.c["_seq"], t.c["id"])
 
     def _names(self, names: str | Sequence[str]) -> list[str]:
         return [self.resolve(n) for n in ([names] if isinstance(names, str) else names)]
 
     def _reader(self, run_id: str) -> RunReader:
+        assert self.store is not None  # a mirror's readers come from _folder
         run_dir = self.store.layout.run_dir(run_id)
         if self.translation:
             return TranslatedReader(run_dir.path, self.translation)
         return RunReader(run_dir)
+
+    def _folder(self, run_id: str, folder: str) -> RunReader:
+        """The reader of a mirrored run, whose folder must be on this machine."""
+        if not os.path.isfile(os.path.join(folder, "run.json")):
+            raise UsageError(
+                f"run {run_id}: its folder {folder} is not on this machine; reading its "
+                f"files needs the store (the table of {self._place} does not)"
+            )
+        return RunReader(folder)
 
 
 def unique(names: Iterable[str]) -> list[str]:

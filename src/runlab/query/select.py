@@ -50,7 +50,8 @@ def select(runs: Runs, columns: Sequence[Any], filters: Mapping[str, Any]) -> li
             )
     source, known = runs.sql_table, [c.name for c in runs.columns]
     for key, value in filters.items():
-        narrowed = narrowed.narrow(*equals(source, known, key, value))
+        strict = runs.store is None  # a PostgreSQL mirror's typed columns
+        narrowed = narrowed.narrow(*equals(source, known, key, value, strict=strict))
     if not names:
         return list(narrowed)
     return named_rows(names, narrowed.fetch(names).rows())
@@ -98,22 +99,39 @@ class ColumnAccess:
         return [n for n in self._names if n.isidentifier()]
 
 
-def equals(source: Any, names: Sequence[str], key: str, value: Any) -> tuple[Any, str]:
-    """The condition of keyword filter ``key=value``, and how it reads."""
+def equals(
+    source: Any, names: Sequence[str], key: str, value: Any, *, strict: bool = False
+) -> tuple[Any, str]:
+    """The condition of keyword filter ``key=value``, and how it reads.
+
+    ``strict``: the columns are typed (PostgreSQL), and a value of another kind than
+    its column's equals nothing (the database would refuse to compare them).
+    """
     import sqlalchemy as sa
+
+    from runlab.query.postgres import accepts, bound
+
+    def fits(v: Any) -> bool:
+        return not strict or accepts(col, v)
+
+    def sql(v: Any) -> Any:
+        return bound(col, v) if strict else v
 
     name = resolve_column(key.strip(), names)
     col = source.c[name]
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [_bindable(name, v) for v in value]
-        present = [v for v in items if v is not None]
+        present = [sql(v) for v in items if v is not None and fits(v)]
         clause = col.in_(present)
-        if len(present) < len(items):
+        if any(v is None for v in items):
             clause = sa.or_(clause, col.is_(None))
         return clause, f"{name} in {list(value)!r}"
     if value is None:
         return col.is_(None), f"{name} == None"
-    return col == _bindable(name, value), f"{name} == {value!r}"
+    value_in = _bindable(name, value)
+    if not fits(value_in):
+        return sa.false(), f"{name} == {value!r}"
+    return col == sql(value_in), f"{name} == {value!r}"
 
 
 def _bindable(name: str, value: Any) -> Any:

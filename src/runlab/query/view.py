@@ -3,8 +3,9 @@
 Default columns: ``id``, ``name``, ``status``, ``start``, ``duration``, then every
 ``params.*``, ``metrics.*`` and ``tags.*`` column, then ``message`` only when one of the
 listed runs has one (a failed run's error is what you want to see; a column of blanks
-is not). ``host``, ``git_sha``, ``git_dirty``, ``description``, ``end``, ``exit_code``,
-``attempt`` and ``sweep`` show when named with ``--columns``.
+is not). Over a PostgreSQL mirror, ``store`` follows ``id`` when the listed runs come
+from more than one store. ``host``, ``git_sha``, ``git_dirty``, ``description``, ``end``,
+``exit_code``, ``attempt`` and ``sweep`` show when named with ``--columns``.
 
 ``--varying`` shows ``id``, ``name``, ``status``, the params whose value differs between
 the listed runs (missing counts as a value), and the metrics.
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_FIXED = ("id", "name", "status", "start", "duration")
 OVER_STATS = (Stat.MEAN, Stat.STD, Stat.SEM, Stat.CI_LOW, Stat.CI_HIGH, Stat.N)
 VARYING_FIXED = ("id", "name", "status")
+STORE = "store"  # a PostgreSQL mirror's column: which store a run is from
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class View:
         elif self.groupby:
             wanted = {*dynamic, "duration", *named}
         else:
-            fixed = VARYING_FIXED if self.varying else (*DEFAULT_FIXED, "message")
+            fixed = VARYING_FIXED if self.varying else (*DEFAULT_FIXED, "message", STORE)
             wanted = {*fixed, *dynamic, *named}
         return [c.name for c in runs.columns if c.name in wanted]
 
@@ -131,6 +133,8 @@ class View:
 def default_columns(table: RunTable) -> list[str]:
     """The columns ``runlab ls`` shows when not told (see the module docstring)."""
     names = [n for n in DEFAULT_FIXED if n in table.names]
+    if STORE in table.names and len(set(table.values(STORE))) > 1:
+        names.insert(1, STORE)
     names += [c.name for c in table.columns if c.kind in ("params", "metrics", "tags")]
     if "message" in table.names and any(table.values("message")):
         names.append("message")
