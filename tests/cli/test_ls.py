@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import runlab
 from runlab.cli import cli
-from runlab.cli.table import fit_columns
+from runlab.cli.terminal import fit_columns
 
 LONG = "a_very_long_model_name_that_cannot_fit"
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runlab.cli import cli
-from runlab.cli.common import pass_store, warnings_as_lines
-from runlab.cli.table import _STORE_ARG, _names, _plural, _print_table
+from runlab.cli.common import STORE_ARG, names, pass_store, plural, warnings_as_lines
+from runlab.cli.terminal import print_table
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _selected(
 
 
 @cli.command("best", short_help="Show the best run, overall or per group.")
-@_STORE_ARG
+@STORE_ARG
 @click.option("-m", "--metric", required=True, metavar="COL", help="The metric to rank by.")
 @_MODE
 @click.option("-b", "--by", metavar="COL[,COL]", help="One best run per distinct value of these.")
@@ -88,12 +88,12 @@ def best(
     """
     with warnings_as_lines():
         runs = _selected(store, store_path, where, search)
-        table = runs.best(metric, mode=mode, by=_names(by))
+        table = runs.best(metric, mode=mode, by=names(by))
         _output(table, export_path, as_json)
 
 
 @cli.command("table", short_help="Tabulate a metric by rows x columns, mean±std over seeds.")
-@_STORE_ARG
+@STORE_ARG
 @click.option("-r", "--rows", required=True, metavar="COL[,COL]", help="One row per value.")
 @click.option("-c", "--cols", required=True, metavar="COL", help="One column per value.")
 @click.option("-v", "--value", required=True, metavar="COL", help="What the cells hold.")
@@ -146,12 +146,12 @@ def table(
     with warnings_as_lines():
         runs = _selected(store, store_path, where, search)
         pivot = runs.pivot(
-            rows=_names(rows),
+            rows=names(rows),
             cols=cols,
             value=value,
             reduce=reduce,
             over=over,
-            ignore=_names(ignore),
+            ignore=names(ignore),
             mode=mode,
             digits=digits,
         )
@@ -163,12 +163,12 @@ def table(
 
         click.echo(records_json(data), nl=False)
     if export_path is not None:
-        click.echo(f"wrote {_plural(len(data), 'row')} to {export_path}", err=True)
+        click.echo(f"wrote {plural(len(data), 'row')} to {export_path}", err=True)
     elif not as_json:
         if not len(data):
             click.echo("no runs match" if where or search else "no runs")
             return
-        _print_table(_marked(pivot), grouped=False)
+        print_table(_marked(pivot), grouped=False)
         if pivot.best:
             click.echo(f"* best in its row ({'highest' if mode == 'max' else 'lowest'})")
 
@@ -201,14 +201,14 @@ def _output(table: Any, export_path: Path | None, as_json: bool) -> None:
         from runlab.query.export import export
 
         export(table, export_path)
-        click.echo(f"wrote {_plural(len(table), 'row')} to {export_path}", err=True)
+        click.echo(f"wrote {plural(len(table), 'row')} to {export_path}", err=True)
     if as_json:
         from runlab.query.export import records_json
 
         click.echo(records_json(table), nl=False)
     elif export_path is None:
         if len(table):
-            _print_table(table, grouped=False)
+            print_table(table, grouped=False)
         else:
             click.echo("no runs with that metric")
 

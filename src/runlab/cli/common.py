@@ -1,16 +1,34 @@
-"""What every command module shares: the store handle and option bundles."""
+"""What every command module shares: the store handle, the store argument, small text helpers."""
 
 from __future__ import annotations
 
 import contextlib
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
 from runlab.store import Store
 
 pass_store = click.make_pass_decorator(Store)
+
+STORE_ARG = click.argument(
+    "store_path",
+    metavar="[STORE]",
+    required=False,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+"""The optional store folder a reading command takes first (``runlab ls runs``)."""
+
+
+def names(text: str | None) -> tuple[str, ...]:
+    """The names of a comma-separated option value (``--groupby params.lr,params.model``)."""
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @contextlib.contextmanager
