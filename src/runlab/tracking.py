@@ -8,6 +8,7 @@ gets (new id, given id, reuse for ``--run-id``/``--resume``) and hands the folde
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from runlab.record.layout import RunDir
 from runlab.record.reader import effective_status
 from runlab.record.run import Run, base_record, load_artifact, save_artifact
 from runlab.record.status import RunStatus
-from runlab.store import Store
+from runlab.store import STORE_ENV, Store
 
 RUN_DIR_ENV = "RUNLAB_RUN_DIR"
 RUN_ID_ENV = "RUNLAB_RUN_ID"
@@ -64,7 +65,7 @@ def start(
     params = dict(params or {})
     if not record:
         return NullRun(params)
-    the_store = Store.at(store)
+    the_store = _store_at(store)
     state = gitmod.git_state() if git else None
     if require_clean:
         gitmod.require_clean(state)
@@ -110,6 +111,25 @@ def start(
     )
     hooks.watch(run)
     return run
+
+
+def _store_at(store: str | os.PathLike[str] | Store | None) -> Store:
+    """``Store.at(store)``, remembered per argument, ``$RUNLAB_STORE`` and working directory.
+
+    A sweep in one process starts thousands of runs in one store, and resolving its
+    path (pathlib, the environment, the working directory) showed in every run's cost.
+    """
+    if isinstance(store, Store):
+        return store
+    path = os.fspath(store) if store is not None else None
+    env = os.environ.get(STORE_ENV) if store is None else None
+    return _resolved_store(path, env, os.getcwd())
+
+
+@functools.lru_cache(maxsize=32)
+def _resolved_store(path: str | None, env: str | None, cwd: str) -> Store:
+    # env and cwd are in the key because Store.at reads them.
+    return Store.at(path)
 
 
 def _check_reusable(

@@ -54,14 +54,12 @@ def test_each_run_of_a_loop_logs_only_its_own_output(run_script, tmp_path: Path)
 
 
 def test_a_child_outliving_its_run_corrupts_nothing(run_script, tmp_path: Path) -> None:
-    # The child keeps run 1's pipes open past the drain timeout (shortened here), while
-    # run 2 opens files that would get the freed descriptor numbers.
+    # The child keeps run 1's pipes open past run 1's end, while run 2 opens files that
+    # would get the freed descriptor numbers.
     result = run_script(
         """
         import subprocess, time, runlab
-        import runlab.record.capture as capture
 
-        capture._DRAIN_TIMEOUT = 0.1
         with runlab.start({"i": 1}, store="runs") as run:
             print("run 1", flush=True)
             child = subprocess.Popen(
@@ -131,3 +129,73 @@ def test_output_of_a_run_finished_at_exit_is_captured(run_script, tmp_path: Path
     assert result.stdout == "from a child\nbuffered, never flushed by the script\n"
     log = (tmp_path / "runs" / "1" / "stdout.log").read_text()
     assert log == "from a child\nbuffered, never flushed by the script\n"
+
+
+def test_a_run_inside_a_run_logs_to_both_without_blocking(run_script, tmp_path: Path) -> None:
+    # The inner run's output goes through the outer run's pipe; more than a pipe holds
+    # (64 KiB) must not block the copying of either.
+    result = run_script(
+        """
+        import os, runlab
+        line = "x" * 99 + "\\n"
+        with runlab.start({"r": "outer"}, store="runs") as outer:
+            print("outer start", flush=True)
+            with runlab.start({"r": "inner"}, store="runs") as inner:
+                for _ in range(2000):
+                    os.write(1, line.encode())
+                print("inner end", flush=True)
+            print("outer end", flush=True)
+        print("done", flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    inner_text = "x" * 99 + "\n"
+    inner = inner_text * 2000 + "inner end\n"
+    assert result.stdout == "outer start\n" + inner + "outer end\ndone\n"
+    store = tmp_path / "runs"
+    assert (store / "1" / "stdout.log").read_text() == "outer start\n" + inner + "outer end\n"
+    assert (store / "2" / "stdout.log").read_text() == inner
+    assert [read_json(store / n / "params.json")["r"] for n in "12"] == ["outer", "inner"]
+
+
+def test_many_runs_in_one_process_each_log_their_own_output(run_script, tmp_path: Path) -> None:
+    result = run_script(
+        """
+        import sys, runlab
+        for i in range(50):
+            with runlab.start({"i": i}, store="runs") as run:
+                print(f"out {i}", flush=True)
+                print(f"err {i}", file=sys.stderr, flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "".join(f"out {i}\n" for i in range(50))
+    for i in range(50):
+        run_dir = tmp_path / "runs" / str(i + 1)
+        assert (run_dir / "stdout.log").read_text() == f"out {i}\n"
+        assert (run_dir / "stderr.log").read_text() == f"err {i}\n"
+
+
+def test_a_forked_child_ending_leaves_the_parents_capture_working(
+    run_script, tmp_path: Path
+) -> None:
+    # The child exits normally, so its atexit finishes the inherited run; the parent's
+    # pipes must still be copied after that (more than a pipe holds, or it would block).
+    result = run_script(
+        """
+        import os, runlab
+        with runlab.start({}, store="runs") as run:
+            pid = os.fork()
+            if pid == 0:
+                print("child", flush=True)
+                raise SystemExit(0)
+            os.waitpid(pid, 0)
+            for i in range(2000):
+                print("parent", "y" * 90, i, flush=True)
+        print("done", flush=True)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    parent = "".join(f"parent {'y' * 90} {i}\n" for i in range(2000))
+    assert result.stdout == "child\n" + parent + "done\n"
+    assert (tmp_path / "runs" / "1" / "stdout.log").read_text() == "child\n" + parent

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
+from enum import IntEnum
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,50 @@ def test_atomic_write_gets_the_umask_mode_not_mkstemps_0600(tmp_path: Path) -> N
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_temp_file_left_by_a_crash_does_not_pass_on_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    stale = tmp_path / f".run.json.{os.getpid()}.{threading.get_ident()}.tmp"
+    stale.write_text("half a reco")
+    stale.chmod(0o600)
+    atomic_write_json(path, {"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    assert read_json(path) == {"a": 1}
+    assert os.listdir(tmp_path) == ["run.json"]
+
+
+class _Level(IntEnum):
+    HIGH = 2
+
+
+def test_each_top_level_value_is_written_as_json_writes_it(tmp_path: Path) -> None:
+    data = {
+        "f": 0.1,
+        "big": 1e300,
+        "neg0": -0.0,
+        "i": -(10**30),
+        "t": True,
+        "n": None,
+        "s": 'é "q" \n \u2028',
+        "nan": float("nan"),
+        "inf": float("-inf"),
+        "level": _Level.HIGH,  # an int subclass: written as the encoder writes it
+        "nested": {"a": [1, 2.5]},
+        3: "a key that is not a string",
+    }
+    text = files.dumps(data)
+    lines = text.split("\n")  # not splitlines(): U+2028 is written raw, as json does
+    assert lines[0] == "{" and lines[-1] == "}" and len(lines) == len(data) + 2
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    assert lines[1:-1] == [
+        f"  {encode(str(k))}: {encode(v)},"
+        if i < len(data) - 1
+        else f"  {encode(str(k))}: {encode(v)}"
+        for i, (k, v) in enumerate(data.items())
+    ]
 
 
 def test_a_failed_write_keeps_the_old_file_whole(

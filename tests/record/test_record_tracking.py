@@ -284,3 +284,25 @@ def test_a_users_own_sigterm_handler_is_left_alone(tmp_path: Path) -> None:
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_relative_store_follows_the_working_directory_and_the_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    places = []
+    for where in ("a", "b", "a"):
+        (tmp_path / where).mkdir(exist_ok=True)
+        monkeypatch.chdir(tmp_path / where)
+        with runlab.start({}, store="runs", capture=False, git=False) as run:
+            places.append(run.dir)
+        monkeypatch.setenv("RUNLAB_STORE", str(tmp_path / f"env-{where}"))
+        with runlab.start({}, capture=False, git=False) as run:
+            places.append(run.dir)
+    assert places == [
+        tmp_path / "a" / "runs" / "1",
+        tmp_path / "env-a" / "1",
+        tmp_path / "b" / "runs" / "1",
+        tmp_path / "env-b" / "1",
+        tmp_path / "a" / "runs" / "2",
+        tmp_path / "env-a" / "2",
+    ]

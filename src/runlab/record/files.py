@@ -13,6 +13,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,30 @@ class RecordWarning(UserWarning):
 # One encoder for every value: json.dumps with any option builds a new one per call, and
 # without indent= or default= it encodes in C.
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_STRING = encode_basestring  # what _ENCODE does for a str, minus two calls
+_INF = float("inf")
+# O_CLOEXEC: a child the run starts later must not inherit a half-written temp file.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def _compact(value: Any) -> str:
+    """One value as compact JSON; scalars skip the encoder, which costs microseconds a call.
+
+    ``repr`` of an int or a finite float is exactly what the encoder writes, so the
+    file is the same either way; everything else (NaN, containers, numpy) goes through it.
+    """
+    kind = type(value)
+    if kind is str:
+        return _STRING(value)
+    if kind is float:
+        if -_INF < value < _INF:
+            return repr(value)
+    elif kind is int:
+        return repr(value)
+    elif value is None:
+        return "null"
+    elif kind is bool:
+        return "true" if value else "false"
     try:
         return _ENCODE(value)
     except TypeError:
@@ -44,35 +66,43 @@ def dumps(data: Any) -> str:
     """
     if not isinstance(data, dict) or not data:
         return _compact(data)
-    items = ",\n".join(f"  {_compact(str(k))}: {_compact(v)}" for k, v in data.items())
-    return "{\n" + items + "\n}"
+    compact = _compact
+    items = ",\n  ".join(
+        [
+            f"{_STRING(k) if type(k) is str else compact(str(k))}: {compact(v)}"
+            for k, v in data.items()
+        ]
+    )
+    return "{\n  " + items + "\n}"
 
 
-def _file_mode() -> int:
-    # mkstemp creates 0600 files; records are shared like any file the user writes,
-    # so they get the mode the umask gives (read once: os.umask can only be read by setting it).
-    global _MODE
-    if _MODE is None:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        _MODE = 0o666 & ~mask
-    return _MODE
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half.
 
-
-_MODE: int | None = None
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
+    Plain ``os`` calls on the file descriptor, because a run writes four of these and a
+    Python file object costs more system calls than the write itself. The file gets the
+    mode the umask gives, like any file the user writes (the kernel applies the umask).
+    """
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
     # One writer per (process, thread) at a time, so this name is free without
-    # mkstemp's random probing; O_EXCL-free because a crash may have left it behind.
-    tmp = os.path.join(path.parent, f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # mkstemp's random probing.
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    data = text.encode("utf-8")
     try:
-        os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        fd = os.open(tmp, _CREATE, 0o666)
+    except FileExistsError:
+        # Left by a crash of an earlier writer with this pid: it may have another mode.
+        os.unlink(tmp)
+        fd = os.open(tmp, _CREATE, 0o666)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -81,7 +111,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
+def atomic_write_json(path: str | os.PathLike[str], data: Any) -> None:
     """Write ``data`` as indented JSON to ``path`` atomically."""
     atomic_write_text(path, dumps(data) + "\n")
 

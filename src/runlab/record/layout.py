@@ -22,6 +22,7 @@ INDEX_FILE = "index.db"
 CHANGED_DIR = ".changed"
 NEXT_ID_FILE = ".next-id"
 HINT_EVERY = 32
+_MARKER_FLAGS = os.O_CREAT | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
 _last_claimed: dict[Path, int] = {}  # per process: where its next claim starts probing
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.,+=@%-]*$")
@@ -187,24 +188,29 @@ class StoreLayout:
 
     def claim_next(self) -> RunDir:
         """Create and return the folder of the next free integer id."""
-        self.root.mkdir(parents=True, exist_ok=True)
         # This process's own last claim is a better start than a hint another process
         # may not have moved for 31 ids, and reading it costs nothing.
         last = _last_claimed.get(self.root)
+        if last is None:
+            self.root.mkdir(parents=True, exist_ok=True)
         n, from_file = (last + 1, True) if last is not None else self._next_hint()
+        root = os.fspath(self.root)
         while True:
-            path = self.root / str(n)
+            path = os.path.join(root, str(n))
             try:
-                path.mkdir()
+                os.mkdir(path)
             except FileExistsError:
                 n += 1
+                continue
+            except FileNotFoundError:  # the store was removed since this process's last claim
+                self.root.mkdir(parents=True, exist_ok=True)
                 continue
             # Replacing a file costs more than the rest of a claim, so the hint moves
             # every HINT_EVERY ids: a stale one costs at most that many failed mkdirs.
             if not from_file or n % HINT_EVERY == 0:
                 self._write_hint(n + 1)
             _last_claimed[self.root] = n
-            return RunDir(path)
+            return RunDir(Path(path))
 
     def claim(self, run_id: str) -> RunDir | None:
         """Create the folder of a user-given id; None if it already exists."""
@@ -218,12 +224,14 @@ class StoreLayout:
 
     def mark_changed(self, run_id: str) -> None:
         """Drop the marker that tells the next index reader to ingest this run."""
-        marker = self.changed_dir / run_id
+        # A string path: a run drops this marker twice, and pathlib's join costs more
+        # than creating the (usually already present) file.
+        marker = os.path.join(os.fspath(self.root), CHANGED_DIR, run_id)
         try:
-            fd = os.open(marker, os.O_CREAT | os.O_WRONLY, 0o644)
+            fd = os.open(marker, _MARKER_FLAGS, 0o644)
         except FileNotFoundError:
             self.changed_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(marker, os.O_CREAT | os.O_WRONLY, 0o644)
+            fd = os.open(marker, _MARKER_FLAGS, 0o644)
         os.close(fd)
 
     def _next_hint(self) -> tuple[int, bool]:

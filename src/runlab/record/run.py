@@ -10,6 +10,7 @@ marker in ``.changed/`` for the index to pick up.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import pickle
@@ -22,11 +23,13 @@ import traceback
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from time import time as _now
 from types import TracebackType
 from typing import IO, Any
 
 from runlab.canonical import to_jsonable
 from runlab.errors import UsageError
+from runlab.record import hooks
 from runlab.record.capture import Capture
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
 from runlab.record.flusher import FLUSHER, WAKE_AT
@@ -156,11 +159,13 @@ class Run:
     # -- writing --------------------------------------------------------------------
     def log(self, step: int | None = None, **values: Any) -> None:
         """Append one point of the step series; cheap (buffered, flushed in the background)."""
+        # A training loop may call this half a million times a second, and the flusher
+        # formats while this waits for the GIL: one tuple appended, nothing else.
         if step is None:
             step = self._step
         self._step = step + 1
         buffer = self._buffer
-        buffer.append((step, time.time(), values))
+        buffer.append((step, _now(), values))
         if len(buffer) > WAKE_AT:
             FLUSHER.wake()
 
@@ -277,9 +282,7 @@ class Run:
             self._metrics_file.close()
         if self._capture is not None:
             self._capture.stop()
-        from runlab.record.hooks import forget
-
-        forget(self)
+        hooks.forget(self)
         if self._last_logged:
             missing = {k: v for k, v in self._last_logged.items() if k not in self._summary}
             if missing:
@@ -402,13 +405,8 @@ def base_record(
     """The ``run.json`` of a run starting now in this process."""
     from runlab.record.status import own_start_time
 
-    now = time.time()
-    if command is not None:
-        argv = list(command)
-        line = shlex.join(argv)
-    else:
-        argv = list(sys.argv)
-        line = shlex.join([Path(sys.executable).name, *argv])
+    now = utc_iso(time.time())
+    argv = list(command) if command is not None else list(sys.argv)
     return {
         "format": FORMAT_VERSION,
         "id": run_id,
@@ -418,8 +416,8 @@ def base_record(
         "sweep": sweep,
         "status": RunStatus.RUNNING.value,
         "attempt": 1,
-        "start": utc_iso(now),
-        "attempt_start": utc_iso(now),
+        "start": now,
+        "attempt_start": now,
         "end": None,
         "duration": None,
         "host": socket.gethostname(),
@@ -427,7 +425,7 @@ def base_record(
         "pid_start": own_start_time(),
         "cwd": os.getcwd(),
         "argv": argv,
-        "command": line,
+        "command": _command_line(tuple(argv), script=command is None),
         "python": sys.version.split()[0],
         "executable": sys.executable,
         "exit_code": None,
@@ -435,3 +433,13 @@ def base_record(
         "git": dict(git) if git is not None else None,
         "params_hash": params_hash,
     }
+
+
+@functools.lru_cache(maxsize=16)
+def _command_line(argv: tuple[str, ...], *, script: bool) -> str:
+    """The shell line of ``argv`` (a script's prefixed by its interpreter), quoted once.
+
+    Every run of a sweep in one process has the same argv, and quoting is a regex per
+    argument.
+    """
+    return shlex.join([Path(sys.executable).name, *argv] if script else argv)
