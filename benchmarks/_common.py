@@ -24,6 +24,7 @@ import math
 import os
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -206,6 +207,68 @@ def ratio(peer: float | None, ours: float | None) -> float | None:
     if peer is None or ours is None or ours == 0:
         return None
     return round(peer / ours, 1 if peer / ours >= 10 else 2)
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls of ``fn`` (seconds) and the last call's result."""
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def preimport() -> None:
+    """Import pandas and SQLAlchemy now, so the figures are about querying, not imports."""
+    import pandas  # noqa: F401
+    import sqlalchemy  # noqa: F401
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def replicate_mlflow_runs(db: Path, target: int) -> int:
+    """Copy every run (all tables keyed by run_uuid) under new ids until ``target`` runs.
+
+    Creating runs through MLflow's client API costs tens of ms each; copying them inside
+    its own SQLite database gives the same rows ``search_runs`` reads, in seconds.
+    """
+    con = sqlite3.connect(db)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        keyed = {}
+        for t in tables:
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{t}")')]
+            if "run_uuid" in cols:
+                keyed[t] = cols
+        con.execute("CREATE TEMP TABLE orig AS SELECT run_uuid FROM runs ORDER BY run_uuid")
+        have = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        base = have
+        k = 0
+        while have < target:
+            k += 1
+            limit = min(base, target - have)
+            for t, cols in keyed.items():
+                # MLflow ids are 32 hex digits; a copy ends in "r001", "r002", ... (not hex).
+                select = ", ".join(
+                    f"substr(run_uuid, 1, 28) || printf('r%03d', {k})"
+                    if c == "run_uuid"
+                    else f'"{c}"'
+                    for c in cols
+                )
+                names = ", ".join(f'"{c}"' for c in cols)
+                con.execute(
+                    f'INSERT INTO "{t}" ({names}) SELECT {select} FROM "{t}" WHERE run_uuid IN '
+                    "(SELECT run_uuid FROM temp.orig ORDER BY run_uuid LIMIT ?)",
+                    (limit,),
+                )
+            have += limit
+        con.commit()
+        return int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+    finally:
+        con.close()
 
 
 # -- workers ---------------------------------------------------------------------------

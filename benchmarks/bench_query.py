@@ -37,7 +37,6 @@ Rerun: ``/work/bench-venv/bin/python benchmarks/bench_query.py`` (``--quick``, `
 from __future__ import annotations
 
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -86,28 +85,10 @@ def make_summary(i: int) -> dict[str, float]:
     }
 
 
-def _preimport() -> None:
-    import pandas  # noqa: F401
-    import sqlalchemy  # noqa: F401
-
-
-def _median_time(fn: Any, repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def _err(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
-
-
 # -- runlab --------------------------------------------------------------------------------
 def worker_runlab(args: Any) -> dict[str, Any]:
     warnings.simplefilter("ignore")
-    _preimport()
+    C.preimport()
     import runlab
 
     tmp = Path(args.tmp)
@@ -133,7 +114,7 @@ def worker_runlab(args: Any) -> dict[str, Any]:
             t0 = time.perf_counter()
             df = load(store).df()
             first = time.perf_counter() - t0
-            warm, df = _median_time(lambda: load(store).df(), args.repeat)
+            warm, df = C.median_time(lambda: load(store).df(), args.repeat)
             out["load_df"] = {
                 "first_s": round(first, 4),
                 "median_s": round(warm, 4),
@@ -143,7 +124,7 @@ def worker_runlab(args: Any) -> dict[str, Any]:
                 "ok": len(df) == n,
             }
         except Exception as exc:  # the API exists but is unfinished
-            out["load_df"] = {"status": "error", "error": _err(exc)}
+            out["load_df"] = {"status": "error", "error": C.error_text(exc)}
 
     # the CLI, end to end
     exe = Path(sys.executable).with_name("runlab")
@@ -173,46 +154,8 @@ def worker_runlab(args: Any) -> dict[str, Any]:
 
 
 # -- MLflow ----------------------------------------------------------------------------------
-def _replicate_mlflow_runs(db: Path, target: int) -> int:
-    """Copy every run (all tables keyed by run_uuid) under new ids until ``target`` runs."""
-    con = sqlite3.connect(db)
-    try:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        keyed = {}
-        for t in tables:
-            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{t}")')]
-            if "run_uuid" in cols:
-                keyed[t] = cols
-        con.execute("CREATE TEMP TABLE orig AS SELECT run_uuid FROM runs ORDER BY run_uuid")
-        have = con.execute("SELECT count(*) FROM runs").fetchone()[0]
-        base = have
-        k = 0
-        while have < target:
-            k += 1
-            limit = min(base, target - have)
-            for t, cols in keyed.items():
-                # MLflow ids are 32 hex digits; a copy ends in "r001", "r002", ... (not hex).
-                select = ", ".join(
-                    f"substr(run_uuid, 1, 28) || printf('r%03d', {k})"
-                    if c == "run_uuid"
-                    else f'"{c}"'
-                    for c in cols
-                )
-                names = ", ".join(f'"{c}"' for c in cols)
-                con.execute(
-                    f'INSERT INTO "{t}" ({names}) SELECT {select} FROM "{t}" WHERE run_uuid IN '
-                    "(SELECT run_uuid FROM temp.orig ORDER BY run_uuid LIMIT ?)",
-                    (limit,),
-                )
-            have += limit
-        con.commit()
-        return con.execute("SELECT count(*) FROM runs").fetchone()[0]
-    finally:
-        con.close()
-
-
 def worker_mlflow(args: Any) -> dict[str, Any]:
-    _preimport()
+    C.preimport()
     import mlflow
     from mlflow.entities import Metric, Param
 
@@ -241,11 +184,11 @@ def worker_mlflow(args: Any) -> dict[str, Any]:
     def search() -> Any:
         return mlflow.search_runs(experiment_ids=[exp_id], max_results=100_000)
 
-    small_s, small_df = _median_time(search, args.repeat)
+    small_s, small_df = C.median_time(search, args.repeat)
     t0 = time.perf_counter()
-    total = _replicate_mlflow_runs(db, args.runs)
+    total = C.replicate_mlflow_runs(db, args.runs)
     replicate_s = time.perf_counter() - t0
-    big_s, big_df = _median_time(search, max(2, args.repeat - 1))
+    big_s, big_df = C.median_time(search, max(2, args.repeat - 1))
     return {
         "created_through_api": made,
         "create": {"seconds": round(create_s, 1), "runs_per_s": round(made / create_s, 1)},
@@ -266,7 +209,7 @@ def worker_mlflow(args: Any) -> dict[str, Any]:
 
 # -- MLtraq --------------------------------------------------------------------------------
 def worker_mltraq(args: Any) -> dict[str, Any]:
-    _preimport()
+    C.preimport()
     import mltraq
 
     tmp = Path(args.tmp)
@@ -283,7 +226,7 @@ def worker_mltraq(args: Any) -> dict[str, Any]:
     def load() -> Any:
         return session.load_experiment("bench").runs.df()
 
-    load_s, df = _median_time(load, max(2, args.repeat - 1))
+    load_s, df = C.median_time(load, max(2, args.repeat - 1))
     return {
         "prepare_s (add_runs + persist)": round(prep_s, 1),
         "load_df_s": round(load_s, 3),

@@ -510,8 +510,9 @@ def _scan_spawns() -> dict[str, Any]:
 
     root = Path(runlab.__file__).resolve().parent
     name = r"(?:/usr/bin/(?:env\s+)?)?python(?:3(?:\.\d+)?)?"
-    # ["python3", ...] or "python3 -m ..." (not a docstring's """python -m ...)
-    by_name = re.compile(rf"""\[\s*["']{name}["']|(?<!["'])["']{name}\s+-""")
+    # ["python3", ...] or "python3 -m ..." (not a docstring's """python -m ..., nor an
+    # argparse prog= that only names the program in its help)
+    by_name = re.compile(rf"""\[\s*["']{name}["']|(?<!["'])(?<!prog=)["']{name}\s+-""")
     by_executable = re.compile(r"\[\s*sys\.executable\b")
     hits_name, hits_exe = [], []
     for path in sorted(root.rglob("*.py")):

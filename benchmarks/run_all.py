@@ -2,9 +2,13 @@
 
 Usage::
 
-    /work/bench-venv/bin/python benchmarks/run_all.py            # everything (~11 minutes)
+    /work/bench-venv/bin/python benchmarks/run_all.py            # everything (~18 minutes)
     /work/bench-venv/bin/python benchmarks/run_all.py --quick    # smoke test (~1 minute)
     /work/bench-venv/bin/python benchmarks/run_all.py --only runlab   # no peers
+    /work/bench-venv/bin/python benchmarks/run_all.py --wait-quiet 0  # measure at once
+
+bench_index.py also generates its 100,000-run store the first time (1–2 minutes more,
+cached under /work/bench-data).
 
 Each benchmark script is run as its own subprocess and prints one JSON object; this
 script collects them into ``results/latest.json`` (with the machine, the load before and
@@ -18,6 +22,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +36,17 @@ SCRIPTS = (
     "bench_log.py",
     "bench_query.py",
     "bench_sweep.py",
+    "bench_index.py",
 )
+# Generating bench_index.py's 100,000-run store the first time takes minutes on top.
+TIMEOUTS = {"bench_index.py": 3600}
 PEER_TITLES = {"mlflow": "MLflow", "mltraq": "MLtraq", "trackio": "Trackio"}
 
 
 def _run(script: str, passthrough: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, str(HERE / script), *passthrough]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUTS.get(script, 900))
     wall = round(time.perf_counter() - t0, 1)
     if proc.returncode != 0:
         return {
@@ -394,6 +402,8 @@ def table(results: dict[str, Any]) -> str:
             ),
         )
 
+    _index_rows(results.get("bench_index.py", {}), add)
+
     head = (
         "| Figure | Target | runlab | "
         + " | ".join(f"{v} (ratio)" for v in PEER_TITLES.values())
@@ -404,6 +414,77 @@ def table(results: dict[str, Any]) -> str:
     for figure, target, ours, cells, met, rerun in rows:
         lines.append(f"| {figure} | {target} | {ours} | {' | '.join(cells)} | {met} | {rerun} |")
     return "\n".join(lines)
+
+
+def _index_rows(idx: dict[str, Any], add: Callable[..., None]) -> None:
+    """bench_index.py's rows: index, df, filter, groupby and ``ls --export`` at 100,000 runs."""
+    f = idx.get("figures", {})
+    t = idx.get("targets", {})
+    if not f:
+        return
+    n, small, script = f.get("runs"), f.get("small_runs"), "bench_index.py"
+    add(
+        f"Full `runlab index` of {n:,} run folders (no index.db; 20 params, 5 metrics, "
+        "100 steps each), end to end",
+        "(information: runs/s)",
+        f.get("index_full_s"),
+        "s",
+        {},
+        None,
+        script,
+        ours_text=(
+            f"{_fmt(f.get('index_full_s'), 's')} ({f.get('index_runs_per_s') or 0:,} runs/s); "
+            f"`--full` {_fmt(f.get('index_rebuild_full_s'), 's')}"
+        ),
+    )
+    rows = (
+        ("index_incremental_s", f"`runlab index` again, nothing changed, {n:,} runs", "≤ 1 s"),
+        ("df_s", f"`runlab.load(store).df()` of {n:,} runs × 40 columns (warm index)", "≤ 2 s"),
+    )
+    for key, figure, target in rows:
+        add(figure, target, f.get(key), "s", {}, _get(t, key, "met"), script)
+    add(
+        f"`runlab.load(store).df()` of {small:,} runs, same shape",
+        "≤ 0.25 s",
+        f.get("df_small_s"),
+        "s",
+        {"mlflow": f.get("mlflow_search_runs_small_s"), "mltraq": f.get("mltraq_load_df_small_s")},
+        _get(t, "df_small_s", "met"),
+        script,
+    )
+    add(
+        f"`load(store).where(6 conditions).df()` returning {f.get('filter_rows')} rows of {n:,}",
+        "≤ 200 ms",
+        f.get("filter_s"),
+        "s",
+        {},
+        _get(t, "filter_s", "met"),
+        script,
+    )
+    add(
+        f'`load(store).groupby(over="params.seed").agg(stats=(mean, std)).df()`: '
+        f"{f.get('groupby_groups') or 0:,} groups of {n:,} runs",
+        "≤ 500 ms",
+        f.get("groupby_s"),
+        "s",
+        {},
+        _get(t, "groupby_s", "met"),
+        script,
+    )
+    add(
+        f"`runlab ls --groupby params.model,params.lr --export t.md`, {n:,} runs, "
+        "above a bare `python -c pass`",
+        "≤ 1 s above Python start",
+        f.get("cli_ls_export_above_python_s"),
+        "s",
+        {},
+        _get(t, "cli_ls_export_above_python_s", "met"),
+        script,
+        ours_text=(
+            f"{_fmt(f.get('cli_ls_export_above_python_s'), 's')} (with `--over params.seed`: "
+            f"{_fmt(f.get('cli_ls_over_export_above_python_s'), 's')})"
+        ),
+    )
 
 
 def _write(out: Path, combined: dict[str, Any]) -> None:
@@ -442,6 +523,7 @@ def main() -> None:
     passthrough = [
         *(["--quick"] if args.quick else []),
         *(["--only", args.only] if args.only else []),
+        *(["--wait-quiet", args.wait_quiet] if args.wait_quiet is not None else []),
     ]
     started = C.now_utc()
     results: dict[str, Any] = {}
