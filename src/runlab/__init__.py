@@ -11,10 +11,14 @@ Usage::
     runs = runlab.load("runs")
     runs.df()
 
-Only light modules are imported here: pandas and SQLAlchemy load on first use.
+Only light modules are imported here: pandas and SQLAlchemy load on first use, and
+``load`` and ``import_tree`` (the query and importer packages) on first access, so a
+script that only records runs, and every slot worker, start without them.
 """
 
 from __future__ import annotations
+
+import typing
 
 from runlab.errors import (
     ColumnNotFound,
@@ -26,15 +30,36 @@ from runlab.errors import (
     StoreError,
     UsageError,
 )
-from runlab.importers import import_tree
-from runlab.query import load
 from runlab.record.parsers import parser
 from runlab.record.run import Run
 from runlab.record.status import RunStatus
 from runlab.store import Store
 from runlab.tracking import add_argument_group, current, from_parser, start
 
+if typing.TYPE_CHECKING:
+    from runlab.importers import import_tree
+    from runlab.query import load
+
 __version__ = "0.1.0.dev0"
+
+_LAZY = {"import_tree": "runlab.importers", "load": "runlab.query"}
+
+
+def __getattr__(name: str) -> typing.Any:
+    """Import a lazily exported name on first access (PEP 562) and keep it."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runlab' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ColumnNotFound",

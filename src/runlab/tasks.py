@@ -6,7 +6,8 @@ Command templates use mlrunner's grammar:
   spaces, quotes, ``;``, ``$(...)``, newlines or unicode reaches the program literally;
 - ``[p]`` is ``--p value``, or ``--p`` alone for ``True``, or nothing for ``False``/``None``;
 - reserved names: ``{_output}`` the run folder, ``{_id}``, ``{_name}``, ``{_sweep}``,
-  ``{_time}`` (the launch time, ``YYYYmmdd-HHMMSS``);
+  ``{_time}`` (the launch time in mlrunner's form ``YYYYmmdd.HHMMSS``, local time, one
+  value for every run of a launch: see :data:`TIME_FORMAT`);
 - ``{{`` and ``}}`` are literal braces, and ``${NAME}`` is left to the shell, so shell
   variables keep working inside templates.
 
@@ -16,6 +17,7 @@ a param used both as ``{p}`` and ``[p]`` is an error before anything runs.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +27,8 @@ from typing import Any
 from runlab.errors import UsageError
 
 RESERVED = ("_output", "_id", "_name", "_sweep", "_time")
+TIME_FORMAT = "%Y%m%d.%H%M%S"
+"""``{_time}``, as mlrunner wrote it (``20220316.030151``), so its log names sort by time."""
 
 # {{ or }} (escapes) | ${...} (the shell's) | {name} | [name]
 _TOKEN = re.compile(
@@ -95,31 +99,54 @@ class Command:
                 f"{where}command {self.name!r}: placeholder [{missing[0]}] has no value"
             )
 
+    @functools.cached_property
+    def _pieces(self) -> tuple[tuple[str, str], ...]:
+        """The template cut once into ``("text", literal)``, ``("value", key)`` and
+        ``("flag", key)`` pieces, so rendering a config is a join, not a regex pass."""
+        pieces: list[tuple[str, str]] = []
+        end = 0
+        for match in _TOKEN.finditer(self.template):
+            pieces.append(("text", self.template[end : match.start()]))
+            if match["escape"]:
+                pieces.append(("text", match["escape"][0]))
+            elif match["shell"]:
+                pieces.append(("text", match["shell"]))
+            elif match["value"] is not None:
+                pieces.append(("value", match["value"]))
+            else:
+                pieces.append(("flag", match["flag"]))
+            end = match.end()
+        pieces.append(("text", self.template[end:]))
+        return tuple(p for p in pieces if p != ("text", ""))
+
     def render(self, config: Mapping[str, Any], reserved: Mapping[str, Any]) -> str:
         """The command line for ``config``; every substituted value is shell-quoted."""
+        out = []
+        for kind, text in self._pieces:
+            if kind == "text":
+                out.append(text)
+            elif kind == "value":
+                source = reserved if text in RESERVED else config
+                if text not in source:
+                    raise UsageError(f"command {self.name!r}: placeholder {{{text}}} has no value")
+                value = source[text]
+                if type(value) is int:  # digits and '-': nothing to quote
+                    out.append(str(value))
+                else:
+                    out.append(shlex.quote(render_value(value)))
+            else:
+                out.append(self._flag(text, config))
+        return "".join(out)
 
-        def substitute(match: re.Match[str]) -> str:
-            if match["escape"]:
-                return match["escape"][0]
-            if match["shell"]:
-                return match["shell"]
-            key = match["value"]
-            if key is not None:
-                source = reserved if key in RESERVED else config
-                if key not in source:
-                    raise UsageError(f"command {self.name!r}: placeholder {{{key}}} has no value")
-                return shlex.quote(render_value(source[key]))
-            key = match["flag"]
-            if key not in config:
-                raise UsageError(f"command {self.name!r}: placeholder [{key}] has no value")
-            value = config[key]
-            if value is None or value is False:
-                return ""
-            if value is True:
-                return shlex.quote(f"--{key}")
-            return f"{shlex.quote('--' + key)} {shlex.quote(render_value(value))}"
-
-        return _TOKEN.sub(substitute, self.template)
+    def _flag(self, key: str, config: Mapping[str, Any]) -> str:
+        if key not in config:
+            raise UsageError(f"command {self.name!r}: placeholder [{key}] has no value")
+        value = config[key]
+        if value is None or value is False:
+            return ""
+        if value is True:
+            return shlex.quote(f"--{key}")
+        return f"{shlex.quote('--' + key)} {shlex.quote(render_value(value))}"
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def list_command(what: str, as_json: bool) -> None:
     designs, default designs/ and designs.py), shown as the ref to give `runlab run`,
     and the YAML sweep files there and at the project root. Tasks are the functions
     fn(config, run) of tasks.py and tasks/ (runlab.toml's tasks), shown as the
-    module:function to give -x. A file that cannot be read is one warning line.
+    module:function to give -x. In a pymake project (a pymake.cfg), its specs and the
+    actions of its scripts are listed too. A file that cannot be read is one warning line.
 
     \b
     Examples:

@@ -25,8 +25,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from runlab.canonical import canonical_value, config_hash
-from runlab.design.expansion import Config, Dropped, DropReason, Expansion
+from runlab.canonical import canonical_json, canonical_value, config_hash, hash_text
+from runlab.design.expansion import (
+    Config,
+    Dropped,
+    DropReason,
+    Expansion,
+    paused_gc,
+    private_params,
+)
 from runlab.design.naming import RESERVED_FIELDS, Template, assign_names, varying_keys
 from runlab.design.rules import Rule, compile_rules, describe_rules
 from runlab.errors import UsageError
@@ -157,6 +164,11 @@ class Design:
     def _candidates(self, ctx: Context) -> Iterator[Candidate]:
         """Yield every config of this design under ``ctx``, before rules and de-duplication."""
         ctx = self._inner(ctx)
+        if not (ctx.overrides or ctx.defaults or ctx.repeats):
+            # Nothing to merge (a plain Grid): one dict per config instead of three.
+            for raw in self._raw():
+                yield Candidate(dict(raw), ctx.template, ctx.rules)
+            return
         repeat_keys = [key for key, _ in ctx.repeats]
         ranges = [range(n) for _, n in ctx.repeats]
         for raw in self._raw():
@@ -172,8 +184,10 @@ class Design:
                 params = {**base, **dict(zip(repeat_keys, combo, strict=True))}
                 yield Candidate(params, ctx.template, ctx.rules)
 
-    def _plan(self) -> tuple[list[Candidate], list[str], list[tuple[Candidate, Rule | int]]]:
-        """Return the kept candidates, their hashes, and every drop in generation order.
+    def _plan(
+        self,
+    ) -> tuple[list[Candidate], list[str], list[str], list[tuple[Candidate, Rule | int]]]:
+        """Return the kept candidates, their hashes and canonical texts, and every drop.
 
         A drop is ``(candidate, rule)`` for a rule, ``(candidate, position)`` for a
         duplicate of the kept candidate at that position.
@@ -182,19 +196,23 @@ class Design:
         hashes: list[str] = []
         position: dict[str, int] = {}
         drops: list[tuple[Candidate, Rule | int]] = []
+        texts: list[str] = []  # what the hashes hash: the Configs keep them
         for candidate in self._candidates(Context()):
-            failing = next((r for r in candidate.rules if not r.keeps(candidate.params)), None)
-            if failing is not None:
-                drops.append((candidate, failing))
-                continue
-            digest = config_hash(candidate.params)
+            if candidate.rules:
+                failing = next((r for r in candidate.rules if not r.keeps(candidate.params)), None)
+                if failing is not None:
+                    drops.append((candidate, failing))
+                    continue
+            text = canonical_json(candidate.params)
+            digest = hash_text(text)
             if digest in position:
                 drops.append((candidate, position[digest]))
                 continue
             position[digest] = len(kept)
             kept.append(candidate)
             hashes.append(digest)
-        return kept, hashes, drops
+            texts.append(text)
+        return kept, hashes, texts, drops
 
     def expand(self, sweep: str | None = None) -> Expansion:
         """Return the configs of this design, named, in order, and what was dropped.
@@ -205,12 +223,19 @@ class Design:
         """
         if sweep is not None and (not isinstance(sweep, str) or not sweep):
             raise UsageError(f"sweep name must be a non-empty string, got {sweep!r}")
-        kept, hashes, drops = self._plan()
+        with paused_gc():
+            return self._expand(sweep)
+
+    def _expand(self, sweep: str | None) -> Expansion:
+        kept, hashes, texts, drops = self._plan()
         params = [c.params for c in kept]
-        names = assign_names(params, hashes, [c.template for c in kept], sweep=sweep)
+        varying = varying_keys(params)
+        names = assign_names(
+            params, hashes, [c.template for c in kept], sweep=sweep, varying=varying
+        )
         # Configs get private copies: Grid axes and fixed values are shared objects.
         configs = tuple(
-            Config(MappingProxyType(copy.deepcopy(p)), name, digest, index)
+            Config(private_params(p), name, digest, index, texts[index])
             for index, (p, name, digest) in enumerate(zip(params, names, hashes, strict=True))
         )
         dropped = []
@@ -225,7 +250,7 @@ class Design:
                         frozen, kept_config.hash, DropReason.DUPLICATE, duplicate_of=kept_config
                     )
                 )
-        return Expansion(configs, tuple(dropped), varying_keys(params), sweep)
+        return Expansion(configs, tuple(dropped), varying, sweep)
 
     # -- the Python protocol ---------------------------------------------------------
 

@@ -127,6 +127,10 @@ class Grid(Design):
 
     def _raw(self) -> Iterator[dict[str, Any]]:
         keys = list(self._axes)
+        if not self._fixed and keys == self._order:  # only axes, in order: zip is the config
+            for combo in itertools.product(*self._axes.values()):
+                yield dict(zip(keys, combo, strict=True))
+            return
         for combo in itertools.product(*self._axes.values()):
             values = {**self._fixed, **dict(zip(keys, combo, strict=True))}
             yield {key: values[key] for key in self._order}

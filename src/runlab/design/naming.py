@@ -34,12 +34,15 @@ from typing import Any
 
 from runlab.canonical import canonical_value
 from runlab.errors import UsageError
-from runlab.record.layout import safe_name
+from runlab.record.layout import INDEX_FILE, safe_name
 
 RESERVED_FIELDS = ("_hash", "_id", "_sweep")
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _MAX_DIGITS = 17  # 17 significant digits round-trip every double
 _NAME_LEN = 200  # safe_name's limit; a hash suffix must survive truncation
+# The texts safe_name returns unchanged: safe characters, no "_" at either end, no
+# leading "." or "-", at most _NAME_LEN characters.
+_ALREADY_SAFE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.,+=@%-]{0,198}[A-Za-z0-9.,+=@%-])?")
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,16 @@ class Template:
         return "".join(out)
 
 
+def folder_name(text: str) -> str:
+    """Return ``safe_name(text)``, without its work when ``text`` is one already.
+
+    Names are made for every config of a sweep, and nearly all of them need no change.
+    """
+    if _ALREADY_SAFE.fullmatch(text) and text != INDEX_FILE:
+        return text
+    return safe_name(text)
+
+
 def _identity(value: Any) -> str:
     """Return text equal for two values exactly when their canonical forms are equal."""
     value = canonical_value(value)
@@ -137,6 +150,11 @@ def _identity(value: Any) -> str:
 
 def render_value(value: Any, *, digits: int | None = None) -> str:
     """Return ``value`` as name text; floats with ``digits`` significant digits at most."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int or kind is bool or value is None:
+        return str(value)
     value = canonical_value(value)
     if isinstance(value, float):
         if digits is None or digits >= _MAX_DIGITS:
@@ -153,6 +171,8 @@ def render_value(value: Any, *, digits: int | None = None) -> str:
 
 def float_digits(values: Sequence[Any]) -> int:
     """Return the fewest significant digits under which ``values`` render distinctly."""
+    if not any(isinstance(v, float) for v in values):
+        return _MAX_DIGITS  # only floats have digits to choose (checked before hashing all)
     distinct = {_identity(v): canonical_value(v) for v in values}
     floats = [v for v in distinct.values() if isinstance(v, float)]
     if not floats:
@@ -170,11 +190,16 @@ def varying_keys(configs: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """Return, sorted, the keys whose values differ across ``configs`` or that some lack."""
     seen: dict[str, set[str]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
+    differ: set[str] = set()  # keys already seen with two values: no need to look again
     for params in configs:
         for key, value in params.items():
-            seen[key].add(_identity(value))
             counts[key] += 1
-    return tuple(sorted(k for k in seen if len(seen[k]) > 1 or counts[k] < len(configs)))
+            if key not in differ:
+                values = seen[key]
+                values.add(_identity(value))
+                if len(values) > 1:
+                    differ.add(key)
+    return tuple(sorted(k for k in seen if k in differ or counts[k] < len(configs)))
 
 
 def assign_names(
@@ -183,9 +208,14 @@ def assign_names(
     templates: Sequence[Template | None],
     *,
     sweep: str | None,
+    varying: Sequence[str] | None = None,
 ) -> list[str]:
-    """Return one unique safe name per config (see the module docstring for the rules)."""
-    varying = varying_keys(configs)
+    """Return one unique safe name per config (see the module docstring for the rules).
+
+    ``varying`` is ``varying_keys(configs)`` when the caller has it already.
+    """
+    if varying is None:
+        varying = varying_keys(configs)
     keys = {key for params in configs for key in params}
     digits = {key: float_digits([p[key] for p in configs if key in p]) for key in keys}
     names = []
@@ -197,9 +227,11 @@ def assign_names(
             )
         else:
             shown = [k for k in varying if k in params]
-            text = ",".join(f"{k}={render_value(params[k], digits=digits[k])}" for k in shown)
+            text = ",".join([f"{k}={render_value(params[k], digits=digits[k])}" for k in shown])
             text = text or sweep or config_hash[:8]
-        names.append(safe_name(text))
+        names.append(folder_name(text))
+    if len(set(names)) == len(names):  # the usual case: nothing to disambiguate
+        return names
     by_name: dict[str, list[int]] = defaultdict(list)
     for index, name in enumerate(names):
         by_name[name].append(index)

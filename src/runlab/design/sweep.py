@@ -356,13 +356,20 @@ class Sweep:
             )
         if not isinstance(self.task, CommandTask):
             return
+        # A sweep has few distinct (task, key set) pairs; the dict keeps each task alive,
+        # so its id is not reused while it is a key.
+        checked: dict[tuple[int, frozenset[str]], Task] = {}
         for config in expansion:
             task = self.task_for(config)
             assert task is not None
+            seen = (id(task), frozenset(config.params))
+            if seen in checked:
+                continue
             try:
                 task.check(config.params)
             except UsageError as err:
                 raise UsageError(f"config #{config.index} {config.name}: {err}") from None
+            checked[seen] = task
 
     # -- narrowing -----------------------------------------------------------------
 
@@ -377,6 +384,51 @@ class Sweep:
             known = ", ".join(repr(t) for t in dict.fromkeys(titles))
             raise UsageError(f"{where}no sweep document has _title {title!r}; titles: {known}")
         return dataclasses.replace(self, design=union(d.design for d in chosen), documents=chosen)
+
+    def subsample(self, n: int, *, seed: int = 0) -> Sweep:
+        """Return the sweep of ``n`` configs from each document (mlrunner's ``--sample N``).
+
+        Which ``n``: see :mod:`runlab.design.subsample` (the same ones on every
+        invocation; a larger ``n`` keeps them). A Python design counts as one document.
+        """
+        from runlab.design.subsample import Subsample
+
+        if not self.documents:
+            return dataclasses.replace(self, design=Subsample(self.design, n, seed=seed))
+        documents = tuple(
+            dataclasses.replace(doc, design=Subsample(doc.design, n, seed=seed))
+            for doc in self.documents
+        )
+        return dataclasses.replace(
+            self, design=union(d.design for d in documents), documents=documents
+        )
+
+    def with_commands(self, names: Sequence[str]) -> Sweep:
+        """Return the sweep running only the named commands (mlrunner's ``run -c``).
+
+        It replaces every document's ``_cmd``: each config runs exactly these commands,
+        in template order. As with ``_cmd``, a run is its config and the commands it
+        runs, so ``-c train`` runs are runs of their own.
+        """
+        from runlab.design.sweeptext import suggest
+
+        if not isinstance(self.task, CommandTask):
+            raise UsageError(
+                f"--command picks named commands of a template, and sweep {self.name!r} has none"
+            )
+        known = [c.name for c in self.task.commands]
+        wanted = {name.strip() for name in names if name.strip()}
+        if not wanted:
+            raise UsageError("--command: give at least one command name")
+        for name in sorted(wanted):
+            if name not in known:
+                raise UsageError(
+                    f"--command: no command {name!r} in the template{suggest(name, known)}; "
+                    f"commands: {', '.join(known)}"
+                )
+        task = CommandTask(tuple(c for c in self.task.commands if c.name in wanted))
+        documents = tuple(dataclasses.replace(doc, commands=None) for doc in self.documents)
+        return dataclasses.replace(self, task=task, documents=documents)
 
 
 def union(designs: Any) -> Design:

@@ -29,8 +29,10 @@ from typing import IO, Any
 
 from runlab.errors import UsageError
 from runlab.launch.plan import Plan, PlannedRun
-from runlab.launch.runfolder import Outcome, close_attempt, note_tree, open_attempt
+from runlab.launch.runfolder import LAUNCHER_VAR, Outcome, close_attempt, open_attempt
 from runlab.launch.slots import Slot
+from runlab.launch.spawn import Process, spawn
+from runlab.record import git as gitmod
 from runlab.record.layout import RunDir
 from runlab.record.parsers import metric_rules
 from runlab.record.status import HEARTBEAT_SECONDS, RunStatus
@@ -40,6 +42,7 @@ from runlab.tasks import CallableTask, CommandTask
 # Characters that need a shell; a command without them is executed directly (no sh).
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n!]")
 TIMEOUT_EXIT_CODE = 124  # as coreutils `timeout` reports it
+_LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass
@@ -75,9 +78,7 @@ def command_argv(line: str) -> list[str]:
 class _Active:
     """A process running for a run, and when it must stop."""
 
-    def __init__(
-        self, proc: subprocess.Popen[Any], deadline: float | None, run_dir: RunDir
-    ) -> None:
+    def __init__(self, proc: Process, deadline: float | None, run_dir: RunDir) -> None:
         self.proc = proc
         self.deadline = deadline
         self.run_dir = run_dir
@@ -126,6 +127,7 @@ class LocalLauncher:
     # -- the one verb ---------------------------------------------------------------
     def launch(self, plan: Plan, *, sweep: str) -> LaunchResult:
         """Run every run of the plan that will run (each with its entry's task)."""
+        gitmod.git_state()  # asked once here, not by the first run of each slot at once
         for entry in plan.to_run:
             self._queue.put(entry)
         threads = [
@@ -163,13 +165,17 @@ class LocalLauncher:
 
     # -- slots ----------------------------------------------------------------------
     def _slot_loop(self, slot: Slot, sweep: str) -> None:
+        # Every run on this slot starts from this environment: built once, not per run.
+        base_env = {**os.environ, **slot.env(), "RUNLAB_STORE": str(self.store.root)}
         while not self._stopping.is_set():
             try:
                 entry = self._queue.get_nowait()
             except queue.Empty:
                 return
             for attempt in range(self.retries + 1):
-                outcome = self._run_once(slot, entry, sweep, force=self.force or attempt > 0)
+                outcome = self._run_once(
+                    slot, entry, sweep, base_env, force=self.force or attempt > 0
+                )
                 if outcome is None:
                     self.on_event(Event("skip", entry, slot))
                     break
@@ -179,7 +185,13 @@ class LocalLauncher:
                     break
 
     def _run_once(
-        self, slot: Slot, entry: PlannedRun, sweep: str, *, force: bool
+        self,
+        slot: Slot,
+        entry: PlannedRun,
+        sweep: str,
+        base_env: dict[str, str],
+        *,
+        force: bool,
     ) -> Outcome | None:
         task = entry.task
         if not isinstance(task, (CommandTask, CallableTask)):
@@ -196,19 +208,14 @@ class LocalLauncher:
             sweep=sweep,
             command=command,
             force=force or entry.state.value == "forced",
+            params_hash=entry.config.hash,
         )
         if opened is None:
             return None
         run_dir, record = opened
         self.on_event(Event("start", entry, slot, attempt=int(record["attempt"])))
         started = time.time()
-        env = {
-            **os.environ,
-            **slot.env(),
-            "RUNLAB_RUN_DIR": str(run_dir.path),
-            "RUNLAB_RUN_ID": run_dir.id,
-            "RUNLAB_STORE": str(self.store.root),
-        }
+        env = {**base_env, "RUNLAB_RUN_DIR": str(run_dir.path), "RUNLAB_RUN_ID": run_dir.id}
         deadline = started + self.timeout if self.timeout else None
         try:
             if isinstance(task, CommandTask):
@@ -228,31 +235,33 @@ class LocalLauncher:
         env: dict[str, str],
         deadline: float | None,
     ) -> Outcome:
-        logs = run_dir.path / "logs"
-        logs.mkdir(exist_ok=True)
+        logs = os.path.join(run_dir.path, "logs")
+        try:
+            os.mkdir(logs)
+        except FileExistsError:
+            pass
         for name, line in entry.commands:
             argv = command_argv(line)
-            with open(logs / f"{name}.log", "ab") as log:
-                try:
-                    proc = subprocess.Popen(
-                        argv,
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        env=env,
-                        start_new_session=True,
-                    )
-                except OSError as exc:
-                    log.write(f"runlab: cannot start {argv[0]}: {exc.strerror}\n".encode())
-                    return Outcome(
-                        RunStatus.FAILED,
-                        127,
-                        f"command {name!r}: cannot start {argv[0]}: {exc.strerror}",
-                    )
-                item = self._track(slot, proc, deadline, run_dir)
-                note_tree(run_dir, proc.pid)
-                code = proc.wait()
-                self._untrack(slot)
+            log_path = os.path.join(logs, f"{name}.log")
+            log_fd = os.open(log_path, _LOG_FLAGS, 0o666)
+            try:
+                proc = spawn(argv, log_fd=log_fd, env=env)
+            except OSError as exc:
+                os.write(log_fd, f"runlab: cannot start {argv[0]}: {exc.strerror}\n".encode())
+                return Outcome(
+                    RunStatus.FAILED,
+                    127,
+                    f"command {name!r}: cannot start {argv[0]}: {exc.strerror}",
+                )
+            finally:
+                os.close(log_fd)  # the child has its own copy
+            item = self._track(slot, proc, deadline, run_dir)
+            code = proc.wait()
+            self._untrack(slot)
+            # Logs list in the order their commands ran by mtime, which the filesystem
+            # keeps to a clock tick: two quick commands would tie. Stamp the end, to the ns.
+            end = time.time_ns()
+            os.utime(log_path, ns=(end, end))
             outcome = _judge(name, code, item, self.timeout)
             if outcome is not None:
                 return outcome
@@ -273,7 +282,6 @@ class LocalLauncher:
             "env": {k: env[k] for k in ("RUNLAB_RUN_DIR", "RUNLAB_RUN_ID", "RUNLAB_STORE")},
         }
         item = self._track(slot, worker, deadline, run_dir)
-        note_tree(run_dir, worker.pid)
         assert worker.stdin is not None and worker.stdout is not None
         try:
             worker.stdin.write(json.dumps(request) + "\n")
@@ -307,16 +315,14 @@ class LocalLauncher:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
-                env={**os.environ, **slot.env()},
+                env={**os.environ, **slot.env(), LAUNCHER_VAR: str(os.getpid())},
                 start_new_session=True,
             )
             self._workers[slot.index] = worker
             return worker
 
     # -- bookkeeping ----------------------------------------------------------------
-    def _track(
-        self, slot: Slot, proc: subprocess.Popen[Any], deadline: float | None, run_dir: RunDir
-    ) -> _Active:
+    def _track(self, slot: Slot, proc: Process, deadline: float | None, run_dir: RunDir) -> _Active:
         item = _Active(proc, deadline, run_dir)
         with self._lock:
             self._active[slot.index] = item
@@ -399,7 +405,7 @@ def _judge(name: str, code: int, item: _Active, timeout: float | None) -> Outcom
     return Outcome(RunStatus.FAILED, code, f"command {name!r} exited with {code}")
 
 
-def _signal_group(proc: subprocess.Popen[Any], sig: int) -> None:
+def _signal_group(proc: Process, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError):

@@ -15,16 +15,22 @@ key (the config changed under the same name), the new run's folder is
 from __future__ import annotations
 
 import enum
+import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from runlab.canonical import config_hash
+from runlab.canonical import config_hash, hash_text, json_encoder
 from runlab.design import Config
-from runlab.record.layout import safe_name
+from runlab.design.expansion import paused_gc
+from runlab.design.naming import folder_name
 from runlab.record.status import RunStatus
 from runlab.store import Store
 from runlab.tasks import CallableTask, CommandTask, Task
+
+_PARAMS_TEXT = json_encoder(default=str)  # what json.dumps(params, default=str) writes
 
 
 class PlanState(str, enum.Enum):
@@ -71,6 +77,26 @@ class PlannedRun:
             "commands": [{"name": n, "command": c} for n, c in self.commands],
         }
 
+    def to_json_text(self) -> str:
+        """``json.dumps(self.to_json(), default=str)``, built directly.
+
+        ``runlab plan --json`` prints one of these per config, and for a sweep of
+        100,000 configs building each dict and encoding it is most of the command's time.
+        """
+        text = encode_basestring_ascii
+        name = text(self.config.name)
+        run_id = name if self.run_id is self.config.name else text(self.run_id)
+        previous = "null" if self.previous_status is None else text(self.previous_status)
+        commands = ", ".join(
+            [f'{{"name": {text(n)}, "command": {text(c)}}}' for n, c in self.commands]
+        )
+        return (
+            f'{{"position": {self.position}, "run_id": {run_id}, "name": {name}, '
+            f'"key": {text(self.key)}, "state": {text(self.state.value)}, '
+            f'"previous_status": {previous}, "params": {_PARAMS_TEXT(dict(self.config.params))}, '
+            f'"commands": [{commands}]}}'
+        )
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -85,10 +111,8 @@ class Plan:
         return tuple(e for e in self.entries if e.state.will_run)
 
     def counts(self) -> dict[str, int]:
-        out = {state.value: 0 for state in PlanState}
-        for entry in self.entries:
-            out[entry.state.value] += 1
-        return out
+        tally = Counter(entry.state for entry in self.entries)
+        return {state.value: tally[state] for state in PlanState}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,9 +122,23 @@ class Plan:
         }
 
 
-def run_key(params: Mapping[str, Any], task: Task | None) -> str:
-    """The identity of a run in a sweep: its config and its task, hashed canonically."""
-    return config_hash({"config": dict(params), "task": task.identity() if task else None})
+def run_key(params: Mapping[str, Any], task: Task | None, *, canonical: str = "") -> str:
+    """The identity of a run in a sweep: its config and its task, hashed canonically.
+
+    ``canonical`` is the config's canonical JSON text when the caller has it (an
+    expanded :class:`~runlab.design.Config` does): the same key, without normalising
+    the config again, which is most of the cost of planning a large sweep.
+    """
+    identity = task.identity() if task else None
+    if not canonical:
+        return config_hash({"config": dict(params), "task": identity})
+    return _key_from_text(canonical, identity)
+
+
+def _key_from_text(canonical: str, identity: str | None) -> str:
+    # The canonical text of {"config": params, "task": identity}: keys sorted, compact.
+    task_text = "null" if identity is None else encode_basestring_ascii(identity)
+    return hash_text(f'{{"config":{canonical},"task":{task_text}}}')
 
 
 def reserved_values(run_id: str, name: str, sweep: str, output: str, time: str) -> dict[str, str]:
@@ -123,22 +161,54 @@ def make_plan(
     ``task`` is one task for every config, or a function giving each config its own
     (a sweep file's ``_cmd`` picks commands per document: ``Sweep.task_for``).
     """
+    with paused_gc():
+        return _make_plan(
+            store,
+            configs,
+            task,
+            sweep=sweep,
+            force=force,
+            dropped=dropped,
+            launch_time=launch_time,
+        )
+
+
+def _make_plan(
+    store: Store,
+    configs: Sequence[Config],
+    task: Task | Callable[[Config], Task | None] | None,
+    *,
+    sweep: str,
+    force: bool,
+    dropped: Iterable[Any],
+    launch_time: str,
+) -> Plan:
     known, taken = _known_runs(store)
     entries = []
     used_ids: set[str] = set()
     task_for = (
         task if callable(task) and not isinstance(task, (CommandTask, CallableTask)) else None
     )
+    prefix = os.path.join(os.fspath(store.root), "")  # a run's output: prefix + run id
+    # A sweep has a handful of tasks and many configs: each task's identity text, once.
+    identities: dict[int, str] = {}
+    completed, running = RunStatus.COMPLETED.value, RunStatus.RUNNING.value
     for position, config in enumerate(configs):
         config_task = task_for(config) if task_for else task
-        key = run_key(config.params, config_task)
+        if config.canonical and config_task is not None:
+            identity = identities.get(id(config_task))
+            if identity is None:
+                identity = identities[id(config_task)] = config_task.identity()
+            key = _key_from_text(config.canonical, identity)
+        else:
+            key = run_key(config.params, config_task, canonical=config.canonical)
         previous = known.get(key)
-        name_id = safe_name(config.name)
+        name_id = folder_name(config.name)
         if previous is not None:
             run_id, status = previous
-            if status == RunStatus.COMPLETED.value:
+            if status == completed:
                 state = PlanState.FORCED if force else PlanState.DONE
-            elif status == RunStatus.RUNNING.value:
+            elif status == running:
                 state = PlanState.RUNNING
             else:
                 state = PlanState.RERUN
@@ -153,8 +223,7 @@ def make_plan(
         used_ids.add(run_id)
         commands: tuple[tuple[str, str], ...] = ()
         if isinstance(config_task, CommandTask):
-            output = str(store.root / run_id)
-            reserved = reserved_values(run_id, config.name, sweep, output, launch_time)
+            reserved = reserved_values(run_id, config.name, sweep, prefix + run_id, launch_time)
             commands = tuple(config_task.render(config.params, reserved))
         entries.append(
             PlannedRun(position, config, key, run_id, state, status, commands, config_task)

@@ -9,6 +9,11 @@ by creating ``.claim`` exclusively (``O_EXCL``), and the record is read again af
 claim, so a config another launcher completed a moment ago is not run twice. A claim
 whose owner is gone (same host: pid dead; another host: no heartbeat for a minute) is
 taken over.
+
+A launcher killed with SIGKILL may leave its tasks running. Every task process gets
+``RUNLAB_RUN_DIR`` in its environment, and children inherit it, so the next attempt
+finds the leftovers by that variable and ends them: nothing is written per run for it,
+and the search only happens when a run was left ``running`` on this host.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from runlab.canonical import config_hash, to_jsonable
@@ -38,7 +44,7 @@ from runlab.record.status import (
 )
 
 CLAIM_FILE = ".claim"
-TREE_FILE = ".tree"  # the process group of the running task: {"host", "pid", "start"}
+LAUNCHER_VAR = "RUNLAB_LAUNCHER_PID"  # in a slot worker's environment: who started it
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,22 @@ class Outcome:
     summary: Mapping[str, Any] | None = None
 
 
+def _claim_text() -> bytes:
+    """What a claim file holds for this process: host, pid and pid start (asked once)."""
+    global _CLAIM
+    pid = os.getpid()
+    if _CLAIM[0] != pid:  # a forked child claims as itself
+        owner = {"host": socket.gethostname(), "pid": pid, "pid_start": own_start_time()}
+        _CLAIM = (pid, json.dumps(owner).encode())
+    return _CLAIM[1]
+
+
+_CLAIM: tuple[int, bytes] = (0, b"")
+
+
 def claim(run_dir: RunDir) -> bool:
     """Claim a run folder for this process; False if a live launcher holds it."""
-    path = run_dir.path / CLAIM_FILE
-    mine = json.dumps(
-        {
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "pid_start": own_start_time(),
-        }
-    )
+    path = os.path.join(run_dir.path, CLAIM_FILE)
     for _ in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -73,50 +85,59 @@ def claim(run_dir: RunDir) -> bool:
             except FileNotFoundError:
                 pass
             continue
-        with os.fdopen(fd, "w") as f:
-            f.write(mine)
+        try:
+            os.write(fd, _claim_text())
+        finally:
+            os.close(fd)
         return True
     return False
 
 
 def release(run_dir: RunDir) -> None:
-    for name in (CLAIM_FILE, TREE_FILE):
-        try:
-            os.unlink(run_dir.path / name)
-        except FileNotFoundError:
-            pass
+    try:
+        os.unlink(os.path.join(run_dir.path, CLAIM_FILE))
+    except FileNotFoundError:
+        pass
 
 
-def note_tree(run_dir: RunDir, pid: int) -> None:
-    """Remember the process group a task runs in, so a later attempt can end a leftover."""
-    info = {"host": socket.gethostname(), "pid": pid, "start": process_start_time(pid)}
-    atomic_write_json(run_dir.path / TREE_FILE, info)
+def end_leftovers(run_dir: RunDir, launcher_pid: int) -> int:
+    """SIGKILL the processes of this host still working in ``run_dir``; return how many.
 
-
-def kill_leftover_tree(run_dir: RunDir) -> bool:
-    """SIGKILL the process group a dead launcher left running in this folder; True if one was.
-
-    Only on the same host, and only if the group leader is the very process recorded
-    (same start time), so a recycled pid is never killed.
+    They were started by launcher ``launcher_pid``, which died without ending them:
+    every process whose environment names this run folder (``RUNLAB_RUN_DIR``, which
+    children inherit), with its process group when it leads one, and that launcher's
+    orphaned Python workers (``RUNLAB_LAUNCHER_PID``; a worker whose parent still is
+    that pid belongs to a live launcher that got the pid again). A process's
+    environment is its own, so a recycled pid never matches.
     """
     import signal
 
-    info = read_json(run_dir.path / TREE_FILE, default=None, warn=False)
-    if not isinstance(info, dict) or info.get("host") != socket.gethostname():
-        return False
-    pid, start = int(info.get("pid") or 0), info.get("start")
-    alive = process_start_time(pid) if pid > 0 else None
-    if alive is None or start is None or abs(alive - float(start)) > 1.0:
-        return False
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+    import psutil
+
+    target = os.path.realpath(run_dir.path)
+    found = []
+    for proc in psutil.process_iter(["ppid", "environ"]):
+        env = proc.info.get("environ") or {}
+        folder = env.get("RUNLAB_RUN_DIR")
+        if (folder and os.path.realpath(folder) == target) or (
+            env.get(LAUNCHER_VAR) == str(launcher_pid) and proc.info.get("ppid") != launcher_pid
+        ):
+            found.append(proc.pid)
+    for pid in found:
+        if pid == os.getpid():
+            continue
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return len(found)
 
 
-def _claim_is_stale(run_dir: RunDir, path: os.PathLike[str]) -> bool:
-    owner = read_json(path, default=None, warn=False)  # type: ignore[arg-type]
+def _claim_is_stale(run_dir: RunDir, path: str) -> bool:
+    owner = read_json(Path(path), default=None, warn=False)
     if not isinstance(owner, dict):
         try:  # being written this very moment, or torn by a crash: judge by its age
             return time.time() - os.stat(path).st_mtime > LOST_AFTER_SECONDS
@@ -143,18 +164,26 @@ def open_attempt(
     sweep: str,
     command: list[str],
     force: bool = False,
+    params_hash: str | None = None,
 ) -> tuple[RunDir, dict[str, Any]] | None:
     """Claim and open the run folder for a new attempt; None when it must not run now.
 
     It must not run when another launcher holds it, or when (re-read after the claim)
-    it turns out completed with this key and ``force`` is off.
+    it turns out completed with this key and ``force`` is off. ``params_hash`` is the
+    config's canonical hash when the caller has it (an expanded config does), so it is
+    not computed again per run.
     """
     run_dir = layout.run_dir(run_id)
     run_dir.path.mkdir(parents=True, exist_ok=True)
     if not claim(run_dir):
         return None
-    kill_leftover_tree(run_dir)
     previous = read_json(run_dir.run_json, default=None, warn=False)
+    if (
+        isinstance(previous, dict)
+        and previous.get("status") == RunStatus.RUNNING.value
+        and previous.get("host") == socket.gethostname()
+    ):  # its launcher died (the claim was free): its tasks may still be running
+        end_leftovers(run_dir, int(previous.get("pid") or 0))
     if (
         isinstance(previous, dict)
         and previous.get("key") == key
@@ -170,7 +199,7 @@ def open_attempt(
         name=name,
         description="",
         tags=None,
-        params_hash=config_hash(params_json),
+        params_hash=params_hash or config_hash(params_json),
         git=state.as_record() if state is not None else None,
         command=command,
         sweep=sweep,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runlab.design import Config
+from runlab.design.expansion import paused_gc
 from runlab.design.overrides import apply_overrides, select_only
 from runlab.design.sweep import Sweep
 from runlab.design.sweepfile import load_sweep
@@ -24,7 +25,7 @@ from runlab.errors import UsageError
 from runlab.launch.plan import Plan, make_plan
 from runlab.record.files import read_json
 from runlab.store import Store
-from runlab.tasks import CallableTask, CommandTask
+from runlab.tasks import TIME_FORMAT, CallableTask, CommandTask
 
 
 def is_sweep_ref(ref: str) -> bool:
@@ -47,9 +48,16 @@ def load_configs(ref: str) -> Any:
 
 
 def load(ref: str, *, task: str | None = None, title: str | None = None) -> Sweep:
-    """The sweep a command-line reference names, with ``-x module:function`` applied."""
+    """The sweep a command-line reference names, with ``-x module:function`` applied.
+
+    In a pymake project (a ``pymake.cfg`` here or above), a bare name is a spec of its
+    ``spec/`` and ``-x`` an action of its ``script/`` (see :mod:`runlab.compat.pymake`).
+    """
     path = Path(ref)
-    if path.suffix.lower() in (".yaml", ".yml") or (path.is_file() and ":" not in ref):
+    pymake = _pymake_sweep(ref, task=task) if title is None else None
+    if pymake is not None:
+        sweep = pymake
+    elif path.suffix.lower() in (".yaml", ".yml") or (path.is_file() and ":" not in ref):
         if not path.is_file():
             raise UsageError(f"no sweep file {ref}")
         sweep = load_sweep(path, title=title)
@@ -68,8 +76,23 @@ def load(ref: str, *, task: str | None = None, title: str | None = None) -> Swee
     if sweep.task is None:
         raise UsageError(
             f"{ref} says nothing to run: give a template, task:, or -x module:function"
+            + (" (or -x ACTION of the pymake scripts)" if pymake is not None else "")
         )
     return sweep
+
+
+def _pymake_sweep(ref: str, *, task: str | None) -> Sweep | None:
+    """The sweep of a pymake spec, when ``ref`` is a bare name inside a pymake project."""
+    if ":" in ref or Path(ref).suffix or Path(ref).exists():
+        return None
+    from runlab.compat.pymake.project import find_project
+
+    project = find_project()
+    if project is None:
+        return None
+    from runlab.compat.pymake.design import spec_sweep
+
+    return spec_sweep(ref, task, project=project)
 
 
 def plan_sweep(
@@ -81,14 +104,20 @@ def plan_sweep(
     force: bool = False,
 ) -> Plan:
     """Apply overrides and ``--only``, check the sweep, and compare it with the store."""
-    if overrides:
+    if overrides and callable(getattr(sweep.design, "overridden", None)):
+        import dataclasses
+
+        # A design with its own override grammar (a pymake spec re-expands with them).
+        sweep = dataclasses.replace(sweep, design=sweep.design.overridden(overrides))
+    elif overrides:
         sweep = apply_overrides(sweep, overrides)
-    sweep.check()
+    with paused_gc():  # expands the sweep, and checks every config
+        sweep.check()
     expansion = sweep.expand()
     configs: Sequence[Config] = expansion.configs
     if only is not None:
         configs = select_only(expansion, only)
-    launch_time = time.strftime("%Y%m%d-%H%M%S")
+    launch_time = time.strftime(TIME_FORMAT)
     return make_plan(
         store,
         configs,
@@ -110,6 +139,8 @@ def runs_table(store: Store, plan: Plan) -> list[dict[str, Any]]:
             {
                 "id": entry.run_id,
                 "name": entry.config.name,
+                "sweep": plan.sweep,
+                "state": entry.state.value,
                 "status": record.get("status"),
                 "exit_code": record.get("exit_code"),
                 "attempt": record.get("attempt"),
@@ -144,7 +175,7 @@ def run_after(command: str, store: Store, plan: Plan) -> int:
             "_id": "",
             "_name": plan.sweep,
             "_sweep": plan.sweep,
-            "_time": time.strftime("%Y%m%d-%H%M%S"),
+            "_time": time.strftime(TIME_FORMAT),
         },
     )[0][1]
     table = json.dumps(runs_table(store, plan), default=str)

@@ -226,7 +226,8 @@ def list_designs(project: Project, *, count: bool = True) -> Found[DesignInfo]:
         found, failed = loader(path, count=count)
         items += found
         problems += failed
-    return Found(tuple(items), tuple(problems))
+    found, failed = _pymake_designs(project, count=count)
+    return Found(tuple(items + found), tuple(problems + failed))
 
 
 def designs_in_file(path: str | os.PathLike[str]) -> Found[DesignInfo]:
@@ -291,4 +292,55 @@ def list_tasks(project: Project) -> Found[TaskInfo]:
                 items.append(
                     TaskInfo(f"{module}:{node.name}", doc[0] if doc else "", path, node.lineno)
                 )
-    return Found(tuple(items), tuple(problems))
+    found, failed = _pymake_actions(project)
+    return Found(tuple(items + found), tuple(problems + failed))
+
+
+# -- a pymake project (pymake.cfg): its specs are designs, its script actions tasks ---
+
+
+def _pymake(project: Project) -> Any:
+    """The pymake project at the project's folder or above it, or None (the usual case)."""
+    from runlab.compat.pymake.project import find_project
+
+    return find_project(project.root)
+
+
+def _pymake_designs(project: Project, *, count: bool) -> tuple[list[DesignInfo], list[str]]:
+    """The specs of a pymake project, as ``runlab run SPEC -x ACTION`` names them."""
+    pmk = _pymake(project)
+    if pmk is None:
+        return [], []
+    from runlab.compat.pymake.design import Request, SpecDesign
+    from runlab.compat.pymake.types import kind
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            specs = pmk.specs()
+    except (Exception, SystemExit) as err:
+        return [], [_failure(pmk.spec_dir, err)]
+    names = [s.name for s in specs]
+    items, problems = [], []
+    for spec in specs:
+        ref = spec.name if names.count(spec.name) == 1 else f"{spec.cls}.{spec.name}"
+        configs = None
+        if count:
+            try:
+                configs = len(SpecDesign(Request(pmk.root, ref)))
+            except UsageError as err:
+                problems.append(f"{ref}: cannot expand: {err}")
+        items.append(DesignInfo(ref, kind(spec.design), configs, "", spec.path))
+    return items, problems
+
+
+def _pymake_actions(project: Project) -> tuple[list[TaskInfo], list[str]]:
+    """The actions of a pymake project's scripts, as ``-x`` takes them."""
+    pmk = _pymake(project)
+    if pmk is None:
+        return [], []
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            actions = pmk.actions()
+    except (Exception, SystemExit) as err:
+        return [], [_failure(pmk.script_dir, err)]
+    return [TaskInfo(a.ref, a.doc, a.path, a.line) for a in actions], []

@@ -1,0 +1,81 @@
+"""The plan as JSON text and as text columns, and the plan of many configs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runlab.design import Grid, Point
+from runlab.launch.plan import PlanState, make_plan
+from runlab.store import Store
+from runlab.tasks import CallableTask, CommandTask
+
+TASK = CommandTask.from_templates({"train": "train {lr} --name {tag}", "test": "echo [fast]"})
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store.at(tmp_path / "runs")
+
+
+def test_each_run_as_json_text_is_json_dumps_of_its_json(store):
+    design = Grid(lr=[0.1, 1e-3], tag=["a b", "é'\"", None], fast=[True, False])
+    plan = make_plan(store, design.expand("s").configs, TASK, sweep="s", launch_time="t")
+    for entry in plan.entries:
+        assert entry.to_json_text() == json.dumps(entry.to_json(), default=str)
+    other = make_plan(store, Point(x=1).expand("p").configs, CallableTask("m:f"), sweep="p")
+    assert other.entries[0].to_json_text() == json.dumps(other.entries[0].to_json(), default=str)
+
+
+def test_plan_keys_come_from_the_expansion_and_match_run_key(store):
+    from runlab.launch.plan import run_key
+
+    expansion = Grid(lr=[0.1, 0.2], tag=["x"], fast=[True]).expand("s")
+    plan = make_plan(store, expansion.configs, TASK, sweep="s")
+    assert [e.key for e in plan.entries] == [run_key(c.params, TASK) for c in expansion]
+
+
+def test_a_large_grid_plans_every_config_once(store):
+    expansion = Grid(a=list(range(200)), b=list(range(50))).expand("big")
+    task = CommandTask.from_templates("true {a} {b}")
+    plan = make_plan(store, expansion.configs, task, sweep="big", launch_time="t")
+    assert plan.counts()[PlanState.NEW.value] == 10_000
+    assert len({e.key for e in plan.entries}) == 10_000
+    assert len({e.run_id for e in plan.entries}) == 10_000
+    last = plan.entries[-1]
+    assert (last.run_id, last.commands) == ("a=199,b=49", (("main", "true 199 49"),))
+
+
+def test_cli_plan_json_and_text(tmp_path):
+    from click.testing import CliRunner
+
+    from runlab.cli import cli
+
+    (tmp_path / "s.yaml").write_text(
+        'name: demo\ntemplate:\n  train: "echo train {x}"\n  test: "echo test {x}"\n---\n'
+        "x: [1, 22]\n"
+    )
+    runner = CliRunner()
+    store = str(tmp_path / "runs")
+    out = runner.invoke(cli, ["plan", str(tmp_path / "s.yaml"), "--store", store, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["sweep"] == "demo" and data["counts"]["new"] == 2
+    assert [r["run_id"] for r in data["runs"]] == ["x=1", "x=22"]
+    assert data["runs"][1]["commands"] == [
+        {"name": "train", "command": "echo train 22"},
+        {"name": "test", "command": "echo test 22"},
+    ]
+    assert len(out.output.splitlines()) == 4  # the head line, one line a run, the end
+    text = runner.invoke(cli, ["plan", str(tmp_path / "s.yaml"), "--store", store])
+    assert text.exit_code == 0, text.output
+    assert text.output.splitlines() == [
+        "sweep demo",
+        "#  state  run   commands",
+        "0  new    x=1   train: echo train 1",
+        "                test: echo test 1",
+        "1  new    x=22  train: echo train 22",
+        "                test: echo test 22",
+        "2 new",
+    ]
