@@ -89,25 +89,12 @@ def _prepare(
     sample: int | None = None,
     sample_seed: int = 0,
 ) -> Any:
-    from runlab.design.overrides import apply_overrides
     from runlab.launch.sweeps import load, plan_sweep
 
     sweep = load(sweep_ref, task=task, title=title)
     names = [name for text in commands for name in text.split(",")]
     if names:
         sweep = sweep.with_commands(names)
-    if sample is not None and overrides:
-        # Overrides first: the sample is drawn from the configs the overrides make. A
-        # design with its own override grammar (a pymake spec) applies them, as in
-        # plan_sweep.
-        own = getattr(sweep.design, "overridden", None)
-        if callable(own):
-            sweep = dataclasses.replace(sweep, design=own(overrides))
-        else:
-            sweep = apply_overrides(sweep, overrides)
-        overrides = ()
-    if sample is not None:
-        sweep = sweep.subsample(sample, seed=sample_seed)
     ctx = click.get_current_context()
     group_store_given = ctx.parent is not None and ctx.parent.get_parameter_source("store") not in (
         click.core.ParameterSource.DEFAULT,
@@ -117,7 +104,15 @@ def _prepare(
         store = Store.at(store_dir)
     elif sweep.store and not group_store_given:
         store = Store.at(sweep.store)
-    plan = plan_sweep(sweep, store, overrides=overrides, only=only, force=force)
+    plan = plan_sweep(
+        sweep,
+        store,
+        overrides=overrides,
+        only=only,
+        force=force,
+        sample=sample,
+        sample_seed=sample_seed,
+    )
     return sweep, store, plan
 
 

@@ -102,15 +102,16 @@ def plan_sweep(
     overrides: Sequence[str] = (),
     only: str | None = None,
     force: bool = False,
+    sample: int | None = None,
+    sample_seed: int = 0,
 ) -> Plan:
-    """Apply overrides and ``--only``, check the sweep, and compare it with the store."""
-    if overrides and callable(getattr(sweep.design, "overridden", None)):
-        import dataclasses
+    """Apply overrides, ``--sample`` and ``--only``, check the sweep, compare it with the store.
 
-        # A design with its own override grammar (a pymake spec re-expands with them).
-        sweep = dataclasses.replace(sweep, design=sweep.design.overridden(overrides))
-    elif overrides:
-        sweep = apply_overrides(sweep, overrides)
+    Overrides come first, so a sample is drawn from the configs the overrides make.
+    """
+    sweep = with_overrides(sweep, overrides)
+    if sample is not None:
+        sweep = sweep.subsample(sample, seed=sample_seed)
     with paused_gc():  # expands the sweep, and checks every config
         sweep.check()
     expansion = sweep.expand()
@@ -127,6 +128,22 @@ def plan_sweep(
         dropped=expansion.dropped,
         launch_time=launch_time,
     )
+
+
+def with_overrides(sweep: Sweep, overrides: Sequence[str]) -> Sweep:
+    """The sweep with command-line overrides applied (``lr=0.1,0.01``, ``~dropout``).
+
+    A design with its own override grammar (a pymake spec, which re-expands with
+    them) applies them itself.
+    """
+    if not overrides:
+        return sweep
+    own = getattr(sweep.design, "overridden", None)
+    if callable(own):
+        import dataclasses
+
+        return dataclasses.replace(sweep, design=own(overrides))
+    return apply_overrides(sweep, overrides)
 
 
 def runs_table(store: Store, plan: Plan) -> list[dict[str, Any]]:
