@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,9 +151,25 @@ class Command:
 
 @dataclass(frozen=True)
 class CommandTask:
-    """An ordered list of named commands, run one after the other on one slot."""
+    """An ordered list of named commands (the template), the steps of one run on one slot.
+
+    ``selected`` names the commands to execute now, in template order (``None``: all of
+    them): a sweep document's ``_cmd`` or ``runlab run -c``. It never changes what the
+    run *is*: :meth:`identity` covers the whole template, so ``-c train`` today and
+    ``-c test`` tomorrow are two steps of one run, in one folder, and the test command
+    reads what the train command wrote to ``{_output}`` (mlrunner's per-command
+    ``stat``). Which selected steps still have to run is the plan's business
+    (:mod:`runlab.launch.plan`).
+
+    Usage::
+
+        task = CommandTask.from_templates({"train": "python train.py", "test": "python test.py"})
+        task.select(["test"]).steps      # (Command('test', ...),)
+        task.select(["test"]).identity() == task.identity()   # one run, whatever runs now
+    """
 
     commands: tuple[Command, ...]
+    selected: tuple[str, ...] | None = None
 
     @classmethod
     def from_templates(cls, templates: str | Mapping[str, str], *, where: str = "") -> CommandTask:
@@ -167,21 +183,57 @@ class CommandTask:
         return cls(tuple(Command.parse(str(n), t, where=where) for n, t in templates.items()))
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """Every command name of the template, in order."""
+        return tuple(c.name for c in self.commands)
+
+    @property
+    def steps(self) -> tuple[Command, ...]:
+        """The selected commands, in template order."""
+        if self.selected is None:
+            return self.commands
+        return tuple(c for c in self.commands if c.name in self.selected)
+
+    def select(self, names: Iterable[str] | None) -> CommandTask:
+        """Return the task executing only ``names`` (``None``: every command) of its template.
+
+        Selecting every command is the same task as selecting none, so equal selections
+        compare equal however they were spelled.
+        """
+        if names is None:
+            return self if self.selected is None else CommandTask(self.commands)
+        wanted = set(names)
+        unknown = sorted(wanted - set(self.names))
+        if unknown:
+            raise UsageError(
+                f"no command {unknown[0]!r} in the template; commands: {', '.join(self.names)}"
+            )
+        chosen = tuple(n for n in self.names if n in wanted)
+        return CommandTask(self.commands, None if len(chosen) == len(self.commands) else chosen)
+
+    @property
     def params(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(p for c in self.commands for p in c.params))
+        return tuple(dict.fromkeys(p for c in self.steps for p in c.params))
 
     def check(self, keys: Sequence[str] | Mapping[str, Any], *, where: str = "") -> None:
-        for command in self.commands:
+        """Raise UsageError naming the first selected command with a placeholder lacking a value.
+
+        Only the selected commands render, so only theirs need values.
+        """
+        for command in self.steps:
             command.check(keys, where=where)
 
     def render(
         self, config: Mapping[str, Any], reserved: Mapping[str, Any]
     ) -> list[tuple[str, str]]:
-        """(name, command line) for each command, in order."""
-        return [(c.name, c.render(config, reserved)) for c in self.commands]
+        """(name, command line) for each selected command, in order."""
+        return [(c.name, c.render(config, reserved)) for c in self.steps]
 
     def identity(self) -> str:
-        """Text that changes when the task changes (part of a run's identity in a sweep)."""
+        """Text that changes when the template changes (part of a run's identity in a sweep).
+
+        The selection is left out on purpose: a run is its config and its whole template.
+        """
         return "\n".join(f"{c.name}={c.template}" for c in self.commands)
 
 

@@ -92,6 +92,46 @@ def test_run_then_run_again_skips_everything(project):
     assert json.loads(status.stdout) == {"counts": {"completed": 5}, "lost": []}
 
 
+def test_plan_names_the_commands_each_run_will_execute(project):
+    one = ("norm=new", "moment=0.1")  # two configs: early-stop False and True
+    assert runlab(project, "run", "params.yaml", *one, "-c", "train").returncode == 0
+    out = runlab(project, "plan", "params.yaml", *one)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        "sweep params\n"
+        "#  state    run               commands\n"
+        "0  partial  early-stop=False  test: echo BLEU4 = 27.1\n"
+        "1  partial  early-stop=True   test: echo BLEU4 = 27.1\n"
+        "2 partial, 4 dropped by the design\n"
+    )
+    data = json.loads(runlab(project, "plan", "params.yaml", *one, "--json").stdout)
+    assert [(r["state"], r["steps"]) for r in data["runs"]] == [("partial", ["test"])] * 2
+    assert [c["name"] for c in data["runs"][0]["commands"]] == ["train", "test"]
+    assert runlab(project, "run", "params.yaml", *one).returncode == 0
+    done = json.loads(runlab(project, "plan", "params.yaml", *one, "--json").stdout)
+    assert [(r["state"], r["steps"]) for r in done["runs"]] == [("done", [])] * 2
+
+
+def test_show_lists_each_commands_status(project):
+    one = ("norm=new", "moment=0.1")
+    assert runlab(project, "run", "params.yaml", *one, "-c", "train").returncode == 0
+    assert runlab(project, "run", "params.yaml", *one, "-c", "test").returncode == 0
+    run = "early-stop=False"
+    shown = runlab(project, "show", run)
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert "commands\n  train  completed  exit 0  attempt 1\n" in text
+    assert "  test   completed  exit 0  attempt 2\n" in text
+    data = json.loads(runlab(project, "show", run, "--json").stdout)
+    assert data["commands"] == {
+        "train": {"status": "completed", "exit_code": 0, "attempt": 1},
+        "test": {"status": "completed", "exit_code": 0, "attempt": 2},
+    }
+    logs = runlab(project, "logs", run)
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.index("==> train <==") < logs.stdout.index("==> test <==")
+
+
 def test_overrides_extend_the_design_and_run_only_new_cells(project):
     assert runlab(project, "run", "params.yaml").returncode == 0
     plan = json.loads(runlab(project, "plan", "params.yaml", "data=wmt,iwslt14", "--json").stdout)

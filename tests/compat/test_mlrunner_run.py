@@ -250,3 +250,153 @@ def test_with_commands_needs_a_template_and_a_name() -> None:
     with pytest.raises(UsageError, match="give at least one command name"):
         shell.with_commands([" ", ""])
     assert shell.with_commands(["a"]).task_for(shell.expand()[0]) == shell.task
+
+
+# -- named commands are steps of one run (mlrunner's per-command stat) -----------------------
+
+README = """\
+---
+template:
+  train: >
+    echo train {norm} {moment} [early-stop] >> {_output}/checkpoint.pt &&
+    echo trained >> {_output}/train-count
+  avg: cp {_output}/checkpoint.pt {_output}/avg.pt
+  test: echo BLEU from $(cat {_output}/avg.pt)
+default:
+  data: iwslt14
+  norm: batch
+  moment: 0.1
+  early-stop: False
+resource: [ 0, 1 ]
+---
+norm: [ new, batch ]
+moment: [ 0.1, 0.05 ]
+---
+norm: [ batch ]
+early-stop: [ True, False ]
+"""
+
+
+@pytest.fixture
+def readme(tmp_path: Path) -> Path:
+    (tmp_path / "params.yaml").write_text(README)
+    return tmp_path
+
+
+def record(folder: Path) -> dict[str, Any]:
+    return dict(json.loads((folder / "run.json").read_text()))
+
+
+def step_statuses(folder: Path) -> dict[str, tuple[str, int | None, int]]:
+    return {
+        n: (s["status"], s["exit_code"], s["attempt"])
+        for n, s in record(folder)["commands"].items()
+    }
+
+
+def test_train_today_then_test_tomorrow_run_in_the_same_folder(readme: Path) -> None:
+    train = runlab(readme, "run", "params.yaml", "-c", "train,avg")
+    assert train.returncode == 0, train.stderr
+    before = folders(readme / "runs")
+    assert len(before) == 5
+    test = runlab(readme, "run", "params.yaml", "-c", "test")
+    assert test.returncode == 0, test.stderr
+    assert folders(readme / "runs") == before  # no new run: test is a step of each run
+    for folder in before:
+        assert (folder / "logs" / "test.log").read_text().startswith("BLEU from train ")
+        assert (folder / "train-count").read_text() == "trained\n"  # train ran once
+        assert step_statuses(folder) == {
+            "train": ("completed", 0, 1),
+            "avg": ("completed", 0, 1),
+            "test": ("completed", 0, 2),
+        }
+        assert record(folder)["steps"] == ["test"] and record(folder)["status"] == "completed"
+        # train's and avg's logs stay: they are still those commands' latest output
+        assert sorted(p.name for p in (folder / "logs").glob("*.log")) == [
+            "avg.log",
+            "test.log",
+            "train.log",
+        ]
+    again = plan(readme)
+    assert {r["state"] for r in again} == {"done"} and {len(r["steps"]) for r in again} == {0}
+
+
+def test_a_full_run_after_a_partial_one_runs_only_what_is_missing(readme: Path) -> None:
+    assert runlab(readme, "run", "params.yaml", "-c", "train").returncode == 0
+    entries = plan(readme)
+    assert {r["state"] for r in entries} == {"partial"}
+    assert [r["steps"] for r in entries] == [["avg", "test"]] * 5
+    assert commands(entries) == [["train", "avg", "test"]] * 5  # what the run is asked for
+    done = runlab(readme, "run", "params.yaml")
+    assert done.returncode == 0, done.stderr
+    for folder in folders(readme / "runs"):
+        assert (folder / "train-count").read_text() == "trained\n"
+        executed = record(folder)["command"]  # the command lines this attempt executed
+        assert "cp " in executed and "BLEU" in executed and "echo train" not in executed
+        assert record(folder)["attempt"] == 2
+    nothing = runlab(readme, "run", "params.yaml")
+    assert nothing.returncode == 0, nothing.stderr
+    assert "5 configs already done or running: skipped" in nothing.stderr
+
+
+def test_cmd_per_document_then_the_rest_of_the_commands(readme: Path) -> None:
+    # The README sweep with the first document's configs only trained for now: the
+    # config both documents make (norm=batch, moment=0.1) runs once, with every command.
+    text = README.replace("norm: [ new, batch ]\n", "_cmd: train\nnorm: [ new, batch ]\n")
+    (readme / "params.yaml").write_text(text)
+    first = runlab(readme, "run", "params.yaml")
+    assert first.returncode == 0, first.stderr
+    ran = {f.name: sorted(step_statuses(f)) for f in folders(readme / "runs")}
+    assert sorted(ran.values()) == [["avg", "test", "train"]] * 2 + [["train"]] * 3
+    (readme / "params.yaml").write_text(README)  # tomorrow: every command of every config
+    entries = plan(readme)
+    assert sorted(r["state"] for r in entries) == ["done"] * 2 + ["partial"] * 3
+    rest = runlab(readme, "run", "params.yaml")
+    assert rest.returncode == 0, rest.stderr
+    for folder in folders(readme / "runs"):
+        assert (folder / "train-count").read_text() == "trained\n"
+        assert {s[0] for s in step_statuses(folder).values()} == {"completed"}
+    assert len(folders(readme / "runs")) == 5
+
+
+def test_a_failed_step_runs_again_from_that_step_only(readme: Path) -> None:
+    flag = readme / "avg-may-run"
+    text = README.replace("  avg: cp", f"  avg: test -e {flag} && cp")
+    (readme / "params.yaml").write_text(text)
+    failed = runlab(readme, "run", "params.yaml", "norm=new", "moment=0.1", "early-stop=False")
+    assert failed.returncode == 1
+    (folder,) = folders(readme / "runs")
+    assert record(folder)["status"] == "failed"
+    assert record(folder)["error"] == "command 'avg' exited with 1"
+    assert step_statuses(folder) == {"train": ("completed", 0, 1), "avg": ("failed", 1, 1)}
+    (entry,) = plan(readme, "norm=new", "moment=0.1", "early-stop=False")
+    assert entry["state"] == "rerun" and entry["steps"] == ["avg", "test"]
+    flag.touch()
+    done = runlab(readme, "run", "params.yaml", "norm=new", "moment=0.1", "early-stop=False")
+    assert done.returncode == 0, done.stderr
+    assert (folder / "train-count").read_text() == "trained\n"
+    assert step_statuses(folder) == {
+        "train": ("completed", 0, 1),
+        "avg": ("completed", 0, 2),
+        "test": ("completed", 0, 2),
+    }
+    assert (folder / "logs" / "attempt-1" / "avg.log").exists()  # the failed attempt's log
+    assert not (folder / "logs" / "attempt-1" / "train.log").exists()
+
+
+def test_force_runs_the_selected_steps_again(readme: Path) -> None:
+    one = ("norm=new", "moment=0.1", "early-stop=False")
+    assert runlab(readme, "run", "params.yaml", *one).returncode == 0
+    (entry,) = plan(readme, *one, "-c", "test", "-f")
+    assert entry["state"] == "forced" and entry["steps"] == ["test"]
+    forced = runlab(readme, "run", "params.yaml", *one, "-c", "test", "-f")
+    assert forced.returncode == 0, forced.stderr
+    (folder,) = folders(readme / "runs")
+    assert (folder / "train-count").read_text() == "trained\n"
+    assert step_statuses(folder)["test"] == ("completed", 0, 2)
+    assert step_statuses(folder)["train"] == ("completed", 0, 1)
+    assert (folder / "logs" / "attempt-1" / "test.log").read_text().startswith("BLEU from")
+    everything = runlab(readme, "run", "params.yaml", *one, "-f")
+    assert everything.returncode == 0, everything.stderr
+    assert (folder / "train-count").read_text() == "trained\ntrained\n"
+    assert {s[2] for s in step_statuses(folder).values()} == {3}

@@ -101,7 +101,7 @@ def test_overrides_apply_before_repeat_and_keep_cmd(tmp_path):
     for config in changed.expand():
         task = changed.task_for(config)
         assert isinstance(task, CommandTask)
-        assert [c.name for c in task.commands] == ["test"]
+        assert [c.name for c in task.steps] == ["test"]
 
 
 def test_overrides_apply_to_a_python_design():

@@ -18,6 +18,7 @@ from runlab.cli import cli
 from runlab.cli.common import pass_store
 from runlab.cli.complete import complete_designs, complete_tasks
 from runlab.errors import UsageError
+from runlab.record.files import read_json
 from runlab.record.layout import RunDir
 from runlab.store import Store
 
@@ -41,14 +42,17 @@ def _sweep_options(fn: Any) -> Any:
             help="Python task module:function (for designs without one).",
         ),
         click.option("--only", help="Run only these plan positions: 0,3 or 2-5."),
-        click.option("-f", "--force", is_flag=True, help="Run completed configs again too."),
+        click.option(
+            "-f", "--force", is_flag=True, help="Run completed configs (and commands) again too."
+        ),
         click.option("-t", "--title", help="Only the sweep documents with this _title."),
         click.option(
             "-c",
             "--command",
             "commands",
             multiple=True,
-            help="Only these named commands (overrides _cmd): -c train -c test or -c train,test.",
+            help="Execute only these named commands, as steps of the same runs (overrides "
+            "_cmd): -c train -c test or -c train,test.",
         ),
         click.option(
             "--sample",
@@ -141,9 +145,9 @@ def _plan_json(plan: Any) -> str:
 def _plan_text(plan: Any) -> str:
     rows = []
     for entry in plan.entries:
-        commands = [f"{n}: {c}" for n, c in entry.commands] or [
-            entry.task.identity() if entry.task else ""
-        ]
+        # An entry that will run lists the commands it executes now: not those it completed.
+        shown = [(n, c) for n, c in entry.commands if n in entry.steps] or entry.commands
+        commands = [f"{n}: {c}" for n, c in shown] or [entry.task.identity() if entry.task else ""]
         rows.append((str(entry.position), entry.state.value, entry.run_id, commands))
     header = ("#", "state", "run", ["commands"])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
@@ -180,7 +184,9 @@ def plan_command(
     """Show what `runlab run` would do, and write nothing.
 
     Every config with its run folder, the exact commands, and whether it is new, done
-    (skipped), failed or interrupted (will re-run), or changed.
+    (skipped), failed or interrupted (will re-run), changed, or partial (has completed
+    other commands: will run the selected ones it lacks). An entry that will run lists
+    the commands it executes now.
 
     \b
     Examples:
@@ -258,12 +264,19 @@ def run_command(
     runs are skipped, failed, interrupted and lost ones run again in their folders.
     Exits 1 if any run failed.
 
+    Named commands are the steps of one run: -c (or a document's _cmd) picks which to
+    execute now, and each config executes, in its one folder, the picked commands it
+    has not completed (all of them with -f). So -c train today and -c test tomorrow run
+    test where train left its files; a failed run starts again from the failed command.
+    A run is completed when the commands it was asked to execute completed.
+
     \b
     Examples:
       runlab run params.yaml
       runlab run params.yaml lr=0.1,0.01 --workers 2
       runlab run params.yaml -r 0 -r 1            # two GPU slots
       runlab run params.yaml -t norm --sample 2 -c train
+      runlab run params.yaml -c test              # then test, in the same run folders
       runlab run params.yaml -d                   # the first config only, logs on stdout
       runlab run designs.py:svm_grid -x tasks:fit --timeout 10m --retries 1
     """
@@ -498,7 +511,9 @@ class _LogEcho:
         self.forward(event)
         if event.kind == "start":
             run_dir = RunDir(self.store.root / event.entry.run_id)
-            paths = [run_dir.path / "logs" / f"{name}.log" for name, _ in event.entry.commands]
+            # The commands this attempt executes (a retry skips those that completed).
+            steps = (read_json(run_dir.run_json, default={}, warn=False) or {}).get("steps")
+            paths = [run_dir.path / "logs" / f"{name}.log" for name in steps or ()]
             self.offsets = {}  # a retry starts new log files
             self.stop.clear()
             self.thread = threading.Thread(

@@ -31,18 +31,32 @@ if TYPE_CHECKING:
 def show(store: Store, run: str, as_json: bool) -> None:
     """Show one run: its record, params, summary and the end of its output.
 
-    RUN is a run id or a run name (the newest run of that name).
+    RUN is a run id or a run name (the newest run of that name). A sweep run of named
+    commands also lists each command's status, exit code and the attempt that ran it.
 
     \b
     Examples:
       runlab show 7
       runlab show baseline --json
     """
-    view = overview(RunReader(store.resolve(run)))
+    reader = RunReader(store.resolve(run))
+    view = overview(reader)
+    steps = _steps(reader.record)
     if as_json:
-        click.echo(dumps(view.as_json()))
+        data = view.as_json()
+        if steps:
+            data["commands"] = steps
+        click.echo(dumps(data))
         return
-    _print_overview(view)
+    _print_overview(view, steps)
+
+
+def _steps(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The per-command statuses ``run.json`` holds for a sweep run of named commands."""
+    steps = record.get("commands")
+    if not isinstance(steps, dict):
+        return {}
+    return {str(k): v for k, v in steps.items() if isinstance(v, dict)}
 
 
 @cli.command("logs", short_help="Print a run's stdout or stderr, or a command's log.")
@@ -221,7 +235,7 @@ def _aligned(rows: Sequence[tuple[str, ...]], *, indent: str = "") -> list[str]:
     return lines
 
 
-def _print_overview(view: RunOverview) -> None:
+def _print_overview(view: RunOverview, steps: dict[str, dict[str, Any]]) -> None:
     from rich.text import Text
 
     console = _console()
@@ -253,11 +267,26 @@ def _print_overview(view: RunOverview) -> None:
         pairs: list[tuple[str, ...]] = [(k, _text(v)) for k, v in values.items()]
         for line in _aligned(pairs or [("(none)",)], indent="  "):
             console.print(Text(line))
+    if steps:
+        console.print()
+        console.print(Text("commands", style="bold"))
+        for line in _aligned([_step_row(n, s) for n, s in steps.items()], indent="  "):
+            console.print(Text(line))
     for heading, lines in (("stdout", view.stdout_tail), ("stderr", view.stderr_tail)):
         console.print()
         console.print(Text(f"{heading} (last {TAIL_LINES} lines)", style="bold"))
         for line in lines or ["(empty)"]:
             console.print(Text(f"  {line}"))
+
+
+def _step_row(name: str, step: dict[str, Any]) -> tuple[str, ...]:
+    code = step.get("exit_code")
+    return (
+        name,
+        str(step.get("status") or ""),
+        "" if code is None else f"exit {code}",
+        f"attempt {step.get('attempt')}" if step.get("attempt") is not None else "",
+    )
 
 
 _STATUS_STYLE = {

@@ -12,7 +12,7 @@ Usage::
     sweep.resources          # (('0',), ('1',), ('2', '3')): three slots, the last of two GPUs
     sweep.timeout            # 7200.0
     for config in sweep.expand():
-        sweep.task_for(config)   # the task, restricted to the commands its document runs
+        sweep.task_for(config)   # the task, selecting the commands its document runs
 
 Options are normalised and checked in ``__post_init__``, so a Sweep built in Python is
 as valid as one read from a file; the file reader checks first to name file:line.
@@ -312,18 +312,32 @@ class Sweep:
         return design if self.repeat is None else Group(design, repeat=self.repeat)
 
     def task_for(self, config: Config) -> Task | None:
-        """Return the task to run on ``config``: the sweep's, cut to its documents' ``_cmd``.
+        """Return the task to run on ``config``: the sweep's, selecting its documents' ``_cmd``.
 
-        A config several documents generate runs every command any of them picked (it
-        runs once, so it must run all of them), in template order; one from a document
-        without ``_cmd`` runs every command.
+        A config several documents generate executes every command any of them picked
+        (it runs once, so it must run all of them), in template order; one from a
+        document without ``_cmd`` executes every command. The selection never changes
+        the run's identity (see :class:`~runlab.tasks.CommandTask`).
         """
         if not isinstance(self.task, CommandTask):
             return self.task
         names = self._commands_by_hash.get(config.hash)
         if names is None:
             return self.task
-        return CommandTask(tuple(c for c in self.task.commands if c.name in names))
+        return self._selections(names)
+
+    def _selections(self, names: frozenset[str]) -> CommandTask:
+        """The task selecting ``names``: one object per selection, so a plan of many
+        configs shares a handful of tasks."""
+        task = self._selection_cache.get(names)
+        if task is None:
+            assert isinstance(self.task, CommandTask)
+            task = self._selection_cache[names] = self.task.select(names)
+        return task
+
+    @functools.cached_property
+    def _selection_cache(self) -> dict[frozenset[str], CommandTask]:
+        return {}
 
     @functools.cached_property
     def _commands_by_hash(self) -> dict[str, frozenset[str] | None]:
@@ -404,11 +418,12 @@ class Sweep:
         )
 
     def with_commands(self, names: Sequence[str]) -> Sweep:
-        """Return the sweep running only the named commands (mlrunner's ``run -c``).
+        """Return the sweep executing only the named commands (mlrunner's ``run -c``).
 
-        It replaces every document's ``_cmd``: each config runs exactly these commands,
-        in template order. As with ``_cmd``, a run is its config and the commands it
-        runs, so ``-c train`` runs are runs of their own.
+        It replaces every document's ``_cmd``: each config executes these commands, in
+        template order, of those it has not completed yet. As with ``_cmd``, the run is
+        still its config and its whole template: ``-c train`` then ``-c test`` are two
+        steps of one run, in one folder.
         """
         from runlab.design.sweeptext import suggest
 
@@ -416,7 +431,7 @@ class Sweep:
             raise UsageError(
                 f"--command picks named commands of a template, and sweep {self.name!r} has none"
             )
-        known = [c.name for c in self.task.commands]
+        known = list(self.task.names)
         wanted = {name.strip() for name in names if name.strip()}
         if not wanted:
             raise UsageError("--command: give at least one command name")
@@ -426,9 +441,8 @@ class Sweep:
                     f"--command: no command {name!r} in the template{suggest(name, known)}; "
                     f"commands: {', '.join(known)}"
                 )
-        task = CommandTask(tuple(c for c in self.task.commands if c.name in wanted))
         documents = tuple(dataclasses.replace(doc, commands=None) for doc in self.documents)
-        return dataclasses.replace(self, task=task, documents=documents)
+        return dataclasses.replace(self, task=self.task.select(wanted), documents=documents)
 
 
 def union(designs: Any) -> Design:

@@ -28,10 +28,17 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from runlab.errors import UsageError
-from runlab.launch.plan import Plan, PlannedRun
-from runlab.launch.runfolder import LAUNCHER_VAR, Outcome, close_attempt, open_attempt
+from runlab.launch.plan import Plan, PlannedRun, PlanState
+from runlab.launch.runfolder import (
+    LAUNCHER_VAR,
+    Outcome,
+    close_attempt,
+    open_attempt,
+    record_step,
+)
 from runlab.launch.slots import Slot
 from runlab.launch.spawn import Process, spawn
+from runlab.launch.steps import STEPS
 from runlab.record import git as gitmod
 from runlab.record.layout import RunDir
 from runlab.record.parsers import metric_rules
@@ -173,9 +180,9 @@ class LocalLauncher:
             except queue.Empty:
                 return
             for attempt in range(self.retries + 1):
-                outcome = self._run_once(
-                    slot, entry, sweep, base_env, force=self.force or attempt > 0
-                )
+                # A retry continues from the failed command, never re-running what completed.
+                force = attempt == 0 and (self.force or entry.state is PlanState.FORCED)
+                outcome = self._run_once(slot, entry, sweep, base_env, force=force)
                 if outcome is None:
                     self.on_event(Event("skip", entry, slot))
                     break
@@ -196,9 +203,12 @@ class LocalLauncher:
         task = entry.task
         if not isinstance(task, (CommandTask, CallableTask)):
             raise UsageError(f"run {entry.run_id}: no task (give a template or -x module:function)")
-        command = (
-            [line for _, line in entry.commands] if isinstance(task, CommandTask) else [task.target]
-        )
+        # A command task executes the selected commands its run has not completed yet.
+        template: tuple[str, ...] = ()
+        if isinstance(task, CommandTask):
+            template, command = task.names, [line for _, line in entry.commands]
+        else:
+            command = [task.target]
         opened = open_attempt(
             self.store.layout,
             entry.run_id,
@@ -207,8 +217,10 @@ class LocalLauncher:
             name=entry.config.name,
             sweep=sweep,
             command=command,
-            force=force or entry.state.value == "forced",
+            force=force,
             params_hash=entry.config.hash,
+            template=template,
+            selected=[name for name, _ in entry.commands],
         )
         if opened is None:
             return None
@@ -219,7 +231,8 @@ class LocalLauncher:
         deadline = started + self.timeout if self.timeout else None
         try:
             if isinstance(task, CommandTask):
-                outcome = self._run_commands(slot, run_dir, entry, env, deadline)
+                steps = _Steps(run_dir, record, task.names)
+                outcome = self._run_commands(slot, steps, entry, env, deadline)
             else:
                 outcome = self._run_callable(slot, run_dir, task, env, deadline)
         except BaseException as exc:  # a launcher bug must not leave the run "running"
@@ -230,42 +243,53 @@ class LocalLauncher:
     def _run_commands(
         self,
         slot: Slot,
-        run_dir: RunDir,
+        steps: _Steps,
         entry: PlannedRun,
         env: dict[str, str],
         deadline: float | None,
     ) -> Outcome:
+        """Execute the attempt's steps in order; the first that does not complete ends it."""
+        run_dir = steps.run_dir
         logs = os.path.join(run_dir.path, "logs")
         try:
             os.mkdir(logs)
         except FileExistsError:
             pass
         for name, line in entry.commands:
-            argv = command_argv(line)
-            log_path = os.path.join(logs, f"{name}.log")
-            log_fd = os.open(log_path, _LOG_FLAGS, 0o666)
-            try:
-                proc = spawn(argv, log_fd=log_fd, env=env)
-            except OSError as exc:
-                os.write(log_fd, f"runlab: cannot start {argv[0]}: {exc.strerror}\n".encode())
-                return Outcome(
-                    RunStatus.FAILED,
-                    127,
-                    f"command {name!r}: cannot start {argv[0]}: {exc.strerror}",
-                )
-            finally:
-                os.close(log_fd)  # the child has its own copy
-            item = self._track(slot, proc, deadline, run_dir)
-            code = proc.wait()
-            self._untrack(slot)
-            # Logs list in the order their commands ran by mtime, which the filesystem
-            # keeps to a clock tick: two quick commands would tie. Stamp the end, to the ns.
-            end = time.time_ns()
-            os.utime(log_path, ns=(end, end))
-            outcome = _judge(name, code, item, self.timeout)
-            if outcome is not None:
+            if name not in steps.names:
+                continue  # completed in an earlier attempt
+            steps.record(name, RunStatus.RUNNING)
+            outcome = self._run_step(slot, run_dir, name, line, env, deadline)
+            steps.record(name, outcome.status, outcome.exit_code)
+            if outcome.status is not RunStatus.COMPLETED:
                 return outcome
         return Outcome(RunStatus.COMPLETED, 0)
+
+    def _run_step(
+        self,
+        slot: Slot,
+        run_dir: RunDir,
+        name: str,
+        line: str,
+        env: dict[str, str],
+        deadline: float | None,
+    ) -> Outcome:
+        """Run one command with its output appended to ``logs/<name>.log``."""
+        argv = command_argv(line)
+        log_fd = os.open(os.path.join(run_dir.path, "logs", f"{name}.log"), _LOG_FLAGS, 0o666)
+        try:
+            proc = spawn(argv, log_fd=log_fd, env=env)
+        except OSError as exc:
+            os.write(log_fd, f"runlab: cannot start {argv[0]}: {exc.strerror}\n".encode())
+            return Outcome(
+                RunStatus.FAILED, 127, f"command {name!r}: cannot start {argv[0]}: {exc.strerror}"
+            )
+        finally:
+            os.close(log_fd)  # the child has its own copy
+        item = self._track(slot, proc, deadline, run_dir)
+        code = proc.wait()
+        self._untrack(slot)
+        return _judge(name, code, item, self.timeout) or Outcome(RunStatus.COMPLETED, 0)
 
     def _run_callable(
         self,
@@ -384,6 +408,24 @@ class LocalLauncher:
             except subprocess.TimeoutExpired:
                 _signal_group(worker, signal.SIGKILL)
                 worker.wait()
+
+
+@dataclass
+class _Steps:
+    """The steps of one attempt of a command-task run, and where their statuses go."""
+
+    run_dir: RunDir
+    state: dict[str, Any]  # the attempt's run.json record, updated as steps end
+    template: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.state.get(STEPS) or ())
+
+    def record(self, name: str, status: RunStatus, exit_code: int | None = None) -> None:
+        record_step(
+            self.run_dir, self.state, self.template, name, status=status, exit_code=exit_code
+        )
 
 
 def _judge(name: str, code: int, item: _Active, timeout: float | None) -> Outcome | None:

@@ -7,6 +7,14 @@ again in its own folder (``attempt`` + 1, old logs kept); a new key runs in a ne
 Extending a design runs only the new cells, and a config whose defaults changed is a new
 key, so it runs as a new config.
 
+A command task's key covers its whole template, never the commands selected (``_cmd``,
+``-c``): the selection only says which **steps** to execute now. An entry is ``done``
+when every selected command has completed in its run (``run.json``'s ``commands``, see
+:mod:`runlab.launch.steps`); otherwise it executes, in template order and in the same
+folder, the selected commands not completed yet (all of them with ``--force``). So
+``-c train`` then ``-c test`` runs test where train left its checkpoint, and a run that
+failed at its second command starts again from that command.
+
 Folders are named after the config's name. When that folder already belongs to another
 key (the config changed under the same name), the new run's folder is
 ``<name>-<key prefix>``, and the plan says ``changed``.
@@ -26,6 +34,8 @@ from runlab.canonical import config_hash, hash_text, json_encoder
 from runlab.design import Config
 from runlab.design.expansion import paused_gc
 from runlab.design.naming import folder_name
+from runlab.launch.steps import completed_steps, pending_steps
+from runlab.record.files import read_json
 from runlab.record.status import RunStatus
 from runlab.store import Store
 from runlab.tasks import CallableTask, CommandTask, Task
@@ -42,15 +52,26 @@ class PlanState(str, enum.Enum):
     CHANGED = "changed"  # its name's folder holds another config: will run in a new folder
     RUNNING = "running"  # another launcher is running it now: skipped
     FORCED = "forced"  # completed, but --force: will run again
+    PARTIAL = "partial"  # completed other commands before: will run the selected ones it lacks
 
     @property
     def will_run(self) -> bool:
-        return self in (PlanState.NEW, PlanState.RERUN, PlanState.CHANGED, PlanState.FORCED)
+        return self in (
+            PlanState.NEW,
+            PlanState.RERUN,
+            PlanState.CHANGED,
+            PlanState.FORCED,
+            PlanState.PARTIAL,
+        )
 
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One config of the plan: its run folder id and what will happen to it."""
+    """One config of the plan: its run folder id and what will happen to it.
+
+    ``commands`` are the selected commands of a command task, rendered; ``steps`` the
+    names of those this invocation will execute (none for an entry that will not run).
+    """
 
     position: int
     config: Config
@@ -60,6 +81,7 @@ class PlannedRun:
     previous_status: str | None = None
     commands: tuple[tuple[str, str], ...] = ()
     task: Task | None = None
+    steps: tuple[str, ...] = ()
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -75,6 +97,7 @@ class PlannedRun:
             "previous_status": self.previous_status,
             "params": dict(self.config.params),
             "commands": [{"name": n, "command": c} for n, c in self.commands],
+            "steps": list(self.steps),
         }
 
     def to_json_text(self) -> str:
@@ -90,11 +113,12 @@ class PlannedRun:
         commands = ", ".join(
             [f'{{"name": {text(n)}, "command": {text(c)}}}' for n, c in self.commands]
         )
+        steps = ", ".join([text(n) for n in self.steps])
         return (
             f'{{"position": {self.position}, "run_id": {run_id}, "name": {name}, '
             f'"key": {text(self.key)}, "state": {text(self.state.value)}, '
             f'"previous_status": {previous}, "params": {_PARAMS_TEXT(dict(self.config.params))}, '
-            f'"commands": [{commands}]}}'
+            f'"commands": [{commands}], "steps": [{steps}]}}'
         )
 
 
@@ -124,6 +148,8 @@ class Plan:
 
 def run_key(params: Mapping[str, Any], task: Task | None, *, canonical: str = "") -> str:
     """The identity of a run in a sweep: its config and its task, hashed canonically.
+
+    A command task counts with its whole template, whichever commands it selects.
 
     ``canonical`` is the config's canonical JSON text when the caller has it (an
     expanded :class:`~runlab.design.Config` does): the same key, without normalising
@@ -159,7 +185,9 @@ def make_plan(
     """Compare each config with the runs in the store and decide what to do with it.
 
     ``task`` is one task for every config, or a function giving each config its own
-    (a sweep file's ``_cmd`` picks commands per document: ``Sweep.task_for``).
+    (a sweep file's ``_cmd`` picks commands per document: ``Sweep.task_for``). A command
+    task's entry says which of its selected commands will execute (``steps``); finding
+    out reads the ``run.json`` of runs with several commands (see the module docstring).
     """
     with paused_gc():
         return _make_plan(
@@ -192,7 +220,6 @@ def _make_plan(
     prefix = os.path.join(os.fspath(store.root), "")  # a run's output: prefix + run id
     # A sweep has a handful of tasks and many configs: each task's identity text, once.
     identities: dict[int, str] = {}
-    completed, running = RunStatus.COMPLETED.value, RunStatus.RUNNING.value
     for position, config in enumerate(configs):
         config_task = task_for(config) if task_for else task
         if config.canonical and config_task is not None:
@@ -206,12 +233,7 @@ def _make_plan(
         name_id = folder_name(config.name)
         if previous is not None:
             run_id, status = previous
-            if status == completed:
-                state = PlanState.FORCED if force else PlanState.DONE
-            elif status == running:
-                state = PlanState.RUNNING
-            else:
-                state = PlanState.RERUN
+            state, steps = _state(store, run_id, status, key, config_task, force=force)
         else:
             status = None
             run_id = name_id
@@ -220,15 +242,46 @@ def _make_plan(
                 # digits would collide with automatic ids; a taken name means another config
                 state = PlanState.CHANGED if run_id in taken else PlanState.NEW
                 run_id = f"{name_id}-{key[:8]}"
+            steps = _selected(config_task)
         used_ids.add(run_id)
         commands: tuple[tuple[str, str], ...] = ()
         if isinstance(config_task, CommandTask):
             reserved = reserved_values(run_id, config.name, sweep, prefix + run_id, launch_time)
             commands = tuple(config_task.render(config.params, reserved))
         entries.append(
-            PlannedRun(position, config, key, run_id, state, status, commands, config_task)
+            PlannedRun(position, config, key, run_id, state, status, commands, config_task, steps)
         )
     return Plan(sweep, tuple(entries), tuple(dropped))
+
+
+def _selected(task: Task | None) -> tuple[str, ...]:
+    return tuple(c.name for c in task.steps) if isinstance(task, CommandTask) else ()
+
+
+def _state(
+    store: Store, run_id: str, status: str, key: str, task: Task | None, *, force: bool
+) -> tuple[PlanState, tuple[str, ...]]:
+    """What becomes of a config that has a run already, and the steps it will execute."""
+    completed = status == RunStatus.COMPLETED.value
+    if status == RunStatus.RUNNING.value:
+        return PlanState.RUNNING, ()
+    if not isinstance(task, CommandTask):
+        if completed:
+            return (PlanState.FORCED if force else PlanState.DONE), ()
+        return PlanState.RERUN, ()
+    record = None
+    if len(task.commands) > 1:  # with one command, its status says it all
+        record = read_json(store.layout.run_dir(run_id).run_json, default=None, warn=False)
+    if isinstance(record, dict):
+        done = completed_steps(record, task.names, key=key)
+    else:
+        done = frozenset(task.names) if completed else frozenset()
+    steps = pending_steps(_selected(task), done, force=force)
+    if not steps:
+        return PlanState.DONE, ()
+    if force and completed:
+        return PlanState.FORCED, steps
+    return (PlanState.PARTIAL if completed else PlanState.RERUN), steps
 
 
 def _known_runs(store: Store) -> tuple[dict[str, tuple[str, str]], set[str]]:

@@ -30,6 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from runlab.canonical import config_hash, to_jsonable
+from runlab.launch.steps import (
+    COMMANDS,
+    STEPS,
+    carried_commands,
+    completed_steps,
+    pending_steps,
+    set_step,
+)
 from runlab.record import git as gitmod
 from runlab.record.attempt import begin_attempt
 from runlab.record.files import atomic_write_json, atomic_write_text, read_json
@@ -43,6 +51,7 @@ from runlab.record.status import (
     process_start_time,
 )
 
+_COMPLETED = RunStatus.COMPLETED.value
 CLAIM_FILE = ".claim"
 LAUNCHER_VAR = "RUNLAB_LAUNCHER_PID"  # in a slot worker's environment: who started it
 
@@ -165,6 +174,8 @@ def open_attempt(
     command: list[str],
     force: bool = False,
     params_hash: str | None = None,
+    template: Sequence[str] = (),
+    selected: Sequence[str] = (),
 ) -> tuple[RunDir, dict[str, Any]] | None:
     """Claim and open the run folder for a new attempt; None when it must not run now.
 
@@ -172,28 +183,33 @@ def open_attempt(
     it turns out completed with this key and ``force`` is off. ``params_hash`` is the
     config's canonical hash when the caller has it (an expanded config does), so it is
     not computed again per run.
+
+    For a command task, ``template`` names every command of the template and
+    ``selected`` the commands asked for, one per line of ``command``. The attempt
+    executes the selected commands this run has not completed (all of them with
+    ``force``): the record's ``steps`` (see :mod:`runlab.launch.steps`), and ``command``
+    keeps their lines. Only their logs move aside; the other commands' logs stay.
     """
     run_dir = layout.run_dir(run_id)
     run_dir.path.mkdir(parents=True, exist_ok=True)
     if not claim(run_dir):
         return None
-    previous = read_json(run_dir.run_json, default=None, warn=False)
+    found = read_json(run_dir.run_json, default=None, warn=False)
+    previous = found if isinstance(found, dict) else None
     if (
-        isinstance(previous, dict)
+        previous is not None
         and previous.get("status") == RunStatus.RUNNING.value
         and previous.get("host") == socket.gethostname()
     ):  # its launcher died (the claim was free): its tasks may still be running
         end_leftovers(run_dir, int(previous.get("pid") or 0))
-    if (
-        isinstance(previous, dict)
-        and previous.get("key") == key
-        and previous.get("status") == RunStatus.COMPLETED.value
-        and not force
-    ):
+    steps = _steps(previous, key, template, selected, force=force)
+    if steps is None:
         release(run_dir)
         return None
     state = gitmod.git_state()
     params_json = to_jsonable(dict(params))
+    if template:
+        command = [line for step, line in zip(selected, command, strict=True) if step in steps]
     record = base_record(
         run_id,
         name=name,
@@ -205,17 +221,52 @@ def open_attempt(
         sweep=sweep,
     )
     record["key"] = key
-    if isinstance(previous, dict):
-        _keep_old_logs(run_dir, int(previous.get("attempt") or 1))
-    record = begin_attempt(
-        layout,
-        run_dir,
-        record,
-        params_json,
-        previous=previous if isinstance(previous, dict) else None,
-        git=state,
-    )
+    carried = carried_commands(previous, template, key=key) if template else {}
+    if previous is not None:
+        attempt = int(previous.get("attempt") or 1)
+        written = {n: int(carried.get(n, {}).get("attempt") or attempt) for n in steps}
+        _keep_old_logs(run_dir, attempt, written if template else None)
+    if template:
+        record[COMMANDS] = carried
+        record[STEPS] = list(steps)
+    record = begin_attempt(layout, run_dir, record, params_json, previous=previous, git=state)
     return run_dir, record
+
+
+def _steps(
+    previous: dict[str, Any] | None,
+    key: str,
+    template: Sequence[str],
+    selected: Sequence[str],
+    *,
+    force: bool,
+) -> tuple[str, ...] | None:
+    """The commands this attempt executes (none for a Python task); None: nothing to do."""
+    same = previous is not None and previous.get("key") == key
+    if not template:
+        completed = same and previous is not None and previous.get("status") == _COMPLETED
+        return None if completed and not force else ()
+    done = completed_steps(previous, template, key=key)
+    return pending_steps(selected, done, force=force) or None
+
+
+def record_step(
+    run_dir: RunDir,
+    record: dict[str, Any],
+    template: Sequence[str],
+    name: str,
+    *,
+    status: RunStatus,
+    exit_code: int | None = None,
+) -> None:
+    """Record in ``record`` and at once in ``run.json`` that command ``name`` is ``status``.
+
+    Written as each command starts and ends, so a launcher killed during a later
+    command leaves the commands that completed recorded completed: the next ``runlab
+    run`` starts again from the command that was cut short.
+    """
+    set_step(record, template, name, status=status, exit_code=exit_code)
+    atomic_write_json(run_dir.run_json, record)
 
 
 def close_attempt(
@@ -276,18 +327,26 @@ def _apply_parsers(run_dir: RunDir, parsers: Sequence[Parser], *, warn: bool) ->
         warnings.warn(notice, ParseWarning, stacklevel=3)
 
 
-def _keep_old_logs(run_dir: RunDir, attempt: int) -> None:
-    """Move the previous attempt's logs to ``logs/attempt-<n>/`` so the new ones start empty."""
-    keep = run_dir.path / "logs" / f"attempt-{attempt}"
-    moved = False
-    for path in (
-        run_dir.stdout_log,
-        run_dir.stderr_log,
-        run_dir.error_txt,
-        *sorted((run_dir.path / "logs").glob("*.log")),
-    ):
+def _keep_old_logs(
+    run_dir: RunDir, attempt: int, commands: Mapping[str, int] | None = None
+) -> None:
+    """Move the previous attempt's logs to ``logs/attempt-<n>/`` so the new ones start empty.
+
+    ``commands`` maps the commands about to run again to the attempt that wrote their
+    current log (``None``: every command, written by ``attempt``); the logs of the other
+    commands stay where they are, as the latest output of those commands.
+    """
+    logs = (run_dir.path / "logs").glob("*.log")
+    moves = [
+        (path, attempt) for path in (run_dir.stdout_log, run_dir.stderr_log, run_dir.error_txt)
+    ]
+    for path in sorted(logs):
+        if commands is None:
+            moves.append((path, attempt))
+        elif path.stem in commands:
+            moves.append((path, commands[path.stem]))
+    for path, written in moves:
         if path.exists():
+            keep = run_dir.path / "logs" / f"attempt-{written}"
             keep.mkdir(parents=True, exist_ok=True)
             shutil.move(str(path), keep / path.name)
-            moved = True
-    del moved

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from runlab.record.files import read_json
 from runlab.record.layout import RunDir
 
 _BLOCK = 65536
@@ -96,6 +97,24 @@ def follow(
 
 
 def command_logs(run_dir: RunDir) -> list[Path]:
-    """The per-command logs of a sweep run (``logs/<command>.log``), in the order they ran."""
+    """The per-command logs of a sweep run (``logs/<command>.log``), in template order.
+
+    The order is that of the commands in ``run.json`` (template order, then the attempt
+    that wrote each log), not of file times, which tie within a clock tick when commands
+    are quick and which a later step written to the same folder would reorder. Logs of
+    commands ``run.json`` does not name (runs recorded before it named them) follow, in
+    the order they were written.
+    """
     logs = [p for p in (run_dir.path / "logs").glob("*.log") if p.is_file()]
-    return sorted(logs, key=lambda p: (p.stat().st_mtime, p.name))
+    record = read_json(run_dir.run_json, default={}, warn=False)
+    steps = record.get("commands") if isinstance(record, dict) else None
+    order: dict[str, tuple[int, int]] = {}
+    if isinstance(steps, dict):
+        for position, (name, step) in enumerate(steps.items()):
+            attempt = step.get("attempt") if isinstance(step, dict) else None
+            order[name] = (position, attempt if isinstance(attempt, int) else 0)
+    known = sorted((p for p in logs if p.stem in order), key=lambda p: order[p.stem])
+    rest = sorted(
+        (p for p in logs if p.stem not in order), key=lambda p: (p.stat().st_mtime, p.name)
+    )
+    return known + rest
