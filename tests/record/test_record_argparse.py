@@ -254,7 +254,13 @@ def test_resume_never_joins_a_run_that_is_still_running(tmp_path: Path) -> None:
 
 
 def test_resume_picks_up_a_killed_run(spawn, train, tmp_path: Path) -> None:
-    child = spawn(TRAIN.replace("raise RuntimeError", "import time; time.sleep(600); raise"))
+    # The sleep is unconditional: the run must still be running when it is killed.
+    sleeping = TRAIN.replace(
+        '    if os.environ.get("FAIL"):',
+        "    sys.stdout.flush(); __import__('time').sleep(600)\n    if 0:",
+    )
+    assert sleeping != TRAIN
+    child = spawn(sleeping)
     # spawn runs without arguments; store defaults to ./runs
     child.wait_for("lr=0.1 epochs=3 run=1")
     child.proc.kill()
