@@ -306,6 +306,28 @@ def selected(args: argparse.Namespace, name: str) -> bool:
     return args.only is None or name in {s.strip() for s in args.only.split(",")}
 
 
+def run_workers(
+    script: str | Path,
+    names: Sequence[str],
+    args: argparse.Namespace,
+    *,
+    tmp: Path,
+    extra_args: Sequence[str] = (),
+    timeout: Callable[[str], float] | float = 300.0,
+) -> dict[str, Any]:
+    """Run each selected system's worker in turn; a peer not installed is a skip note."""
+    results: dict[str, Any] = {}
+    for name in names:
+        if not selected(args, name):
+            continue
+        if name != "runlab" and not available(name):
+            results[name] = skipped(f"{name} is not installed in {sys.executable}")
+            continue
+        limit = timeout(name) if callable(timeout) else timeout
+        results[name] = run_worker(script, name, tmp=tmp, extra_args=extra_args, timeout=limit)
+    return results
+
+
 def run_worker(
     script: str | Path,
     name: str,

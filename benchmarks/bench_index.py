@@ -394,16 +394,15 @@ def main() -> None:
         "--mlflow-budget-s", str(args.mlflow_budget_s),
         "--store", str(big), "--small-store", str(small),
     ]  # fmt: skip
-    results: dict[str, Any] = {}
     try:
-        for name in ("runlab", "mlflow", "mltraq"):
-            if not C.selected(args, name):
-                continue
-            if name != "runlab" and not C.available(name):
-                results[name] = C.skipped(f"{name} is not installed in {sys.executable}")
-                continue
-            timeout = 3600 if name == "runlab" else 600
-            results[name] = C.run_worker(__file__, name, tmp=tmp, extra_args=extra, timeout=timeout)
+        results = C.run_workers(
+            __file__,
+            ("runlab", "mlflow", "mltraq"),
+            args,
+            tmp=tmp,
+            extra_args=extra,
+            timeout=lambda name: 3600 if name == "runlab" else 600,
+        )
     finally:
         C.cleanup(tmp)
     figures = _figures(results, args)

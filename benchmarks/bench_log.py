@@ -276,15 +276,10 @@ def main() -> None:
         "--seconds", str(args.seconds),
         "--per-call-seconds", str(args.per_call_seconds),
     ]  # fmt: skip
-    results: dict[str, Any] = {}
     try:
-        for name in ("runlab", *C.PEERS):
-            if not C.selected(args, name):
-                continue
-            if name != "runlab" and not C.available(name):
-                results[name] = C.skipped(f"{name} is not installed in {sys.executable}")
-                continue
-            results[name] = C.run_worker(__file__, name, tmp=tmp, extra_args=extra, timeout=240)
+        results = C.run_workers(
+            __file__, ("runlab", *C.PEERS), args, tmp=tmp, extra_args=extra, timeout=240
+        )
     finally:
         C.cleanup(tmp)
 

@@ -265,15 +265,10 @@ def main() -> None:
         "--mlflow-api-runs", str(args.mlflow_api_runs),
         "--mlflow-budget-s", str(args.mlflow_budget_s),
     ]  # fmt: skip
-    results: dict[str, Any] = {}
     try:
-        for name in ("runlab", "mlflow", "mltraq"):
-            if not C.selected(args, name):
-                continue
-            if name != "runlab" and not C.available(name):
-                results[name] = C.skipped(f"{name} is not installed in {sys.executable}")
-                continue
-            results[name] = C.run_worker(__file__, name, tmp=tmp, extra_args=extra, timeout=290)
+        results = C.run_workers(
+            __file__, ("runlab", "mlflow", "mltraq"), args, tmp=tmp, extra_args=extra, timeout=290
+        )
     finally:
         C.cleanup(tmp)
 
