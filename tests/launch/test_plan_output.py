@@ -79,3 +79,27 @@ def test_cli_plan_json_and_text(tmp_path):
         "                test: echo test 22",
         "2 new",
     ]
+
+
+def test_the_runlab_command_prints_a_large_plan_whole_and_exits_0(tmp_path):
+    """`runlab plan` of 10,000 configs leaves without tearing down: its output is complete."""
+    import subprocess
+    import sys
+
+    sweep = tmp_path / "big.yaml"
+    sweep.write_text(
+        f'template: "true {{a}} {{b}}"\n---\na: {list(range(100))}\nb: {list(range(100))}\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "runlab", "plan", str(sweep), "--json", "--store", "runs"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert (len(plan["runs"]), plan["counts"]["new"]) == (10_000, 10_000)
+    assert plan["runs"][-1]["commands"][0]["command"] == "true 99 99"
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -7,11 +7,13 @@ The group builds the :class:`~runlab.store.Store` once from ``--store`` (or
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
 import click
 
+from runlab.cli.common import leaving
 from runlab.errors import RunlabError
 from runlab.store import DEFAULT_STORE, STORE_ENV, Store
 
@@ -93,6 +95,10 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()  # `runlab ls | head`: the reader left; not an error
         sys.exit(0)
+    if leaving():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else 0)
     if isinstance(code, int) and code:
         sys.exit(code)
 

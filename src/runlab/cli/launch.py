@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from runlab.cli import cli
-from runlab.cli.common import pass_store
+from runlab.cli.common import leave_at_once, pass_store
 from runlab.cli.complete import complete_designs, complete_tasks
 from runlab.errors import UsageError
 from runlab.record.files import read_json
@@ -209,6 +209,8 @@ def plan_command(
         sample_seed=sample_seed,
     )
     _print_plan(plan, as_json=as_json)
+    if len(plan.entries) >= 10_000:
+        leave_at_once()  # a plan writes nothing: no need to free its objects one by one
 
 
 @cli.command("run")
