@@ -110,14 +110,39 @@ def test_rescan_finds_copied_in_and_removed_folders(store, tmp_path):
     assert [r["id"] for r in rows(index)] == ["1", "imported"]
 
 
-def test_rescan_rereads_a_folder_edited_by_hand(store):
+def test_rescan_rereads_a_folder_whose_file_was_replaced_by_hand(store):
     run = record(store, {"x": 1}, {"acc": 0.1})
     index = store.index()
+    os.utime(run.dir, (1_000_000_000, 1_000_000_000))  # as if copied in with cp -a
+    assert index.rescan() == 1
     summary = run.dir / "summary.json"
-    summary.write_text('{"acc": 0.9}')
-    os.utime(summary, (os.stat(summary).st_mtime + 5,) * 2)
-    index.rescan()
+    (run.dir / "new.json").write_text('{"acc": 0.9}')
+    os.replace(run.dir / "new.json", summary)  # how editors and runlab save a file
+    assert index.rescan() == 1
     assert rows(index)[0]["metrics.acc"] == 0.9
+    assert index.rescan() == 0
+
+
+def test_a_file_edited_in_place_needs_the_full_rebuild(store):
+    run = record(store, {"x": 1}, {"acc": 0.1})
+    index = store.index()
+    os.utime(run.dir, (1_000_000_000, 1_000_000_000))
+    index.rescan()
+    summary = run.dir / "summary.json"
+    summary.write_text('{"acc": 0.9}')  # in place: the folder's mtime stays
+    assert index.rescan() == 0
+    assert rows(index)[0]["metrics.acc"] == 0.1
+    index.rebuild()
+    assert rows(index)[0]["metrics.acc"] == 0.9
+
+
+def test_an_older_folder_mtime_is_a_change_too(store):
+    run = record(store, {"x": 1}, {"acc": 0.1})
+    index = store.index()
+    (run.dir / "summary.json").write_text('{"acc": 0.3}')
+    os.utime(run.dir, (1_000_000_000, 1_000_000_000))  # rsync -a of an older copy
+    assert index.rescan() == 1
+    assert rows(index)[0]["metrics.acc"] == 0.3
 
 
 def test_a_claim_left_by_a_dead_reader_is_taken_over(store):

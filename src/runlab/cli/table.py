@@ -187,10 +187,11 @@ def ls(
 def index(store: Store, store_path: Path | None, full: bool, url: str | None) -> None:
     """Bring the index of STORE (default: --store) up to date with its run folders.
 
-    Rescans every run folder and re-reads the ones changed (by mtime) since they
-    were indexed, or never indexed (folders copied in by hand), and drops runs whose
-    folder is gone. --full deletes the index and reads every folder again; both give
-    the same table.
+    Rescans every run folder and re-reads the ones changed (by the folder's mtime,
+    which every runlab write moves) since they were indexed, or never indexed
+    (folders copied in by hand), and drops runs whose folder is gone. --full deletes
+    the index and reads every folder again; both give the same table. A file edited
+    in place by hand leaves its folder's mtime alone: use --full after that.
 
     --url postgresql+psycopg://me@db.lan/runlab then copies the rows changed since
     the last mirror of this store into a PostgreSQL database shared by a team (and

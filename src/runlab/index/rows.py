@@ -87,19 +87,16 @@ def read_notes(run_dir: RunDir) -> str:
         return ""
 
 
-def _mtime(run_dir: RunDir) -> float:
-    newest = 0.0
-    for path in (
-        run_dir.run_json,
-        run_dir.params_json,
-        run_dir.summary_json,
-        run_dir.path / NOTES_FILE,
-    ):
-        try:
-            newest = max(newest, os.stat(path).st_mtime)
-        except FileNotFoundError:
-            pass
-    return newest
+def folder_mtime(run_dir: RunDir) -> float:
+    """The mtime of the run folder itself, which :meth:`Index.rescan` compares.
+
+    Taken before the files are read: a change made while they are read moves it
+    again, so the next rescan reads the run once more.
+    """
+    try:
+        return os.stat(run_dir.path).st_mtime
+    except (FileNotFoundError, NotADirectoryError):
+        return 0.0
 
 
 def run_row(run_dir: RunDir) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -108,7 +105,7 @@ def run_row(run_dir: RunDir) -> tuple[dict[str, Any], dict[str, str]] | None:
     A damaged params or summary file reads as empty (with a warning): the run still
     gets its row, so ``ls`` goes on.
     """
-    mtime = _mtime(run_dir)
+    mtime = folder_mtime(run_dir)
     record = read_json(run_dir.run_json, default=None)
     if not isinstance(record, dict):
         return None

@@ -32,8 +32,16 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import UsageError
-from runlab.query.stats import Summary
-from runlab.query.table import GROUP_SIZE, Column, RunTable, order_key
+from runlab.query.stats import stat_columns
+from runlab.query.table import (
+    GROUP_SIZE,
+    Column,
+    Groups,
+    RunTable,
+    group_rows,
+    order_key,
+    paused_gc,
+)
 from runlab.query.types import DType
 
 if TYPE_CHECKING:
@@ -80,27 +88,70 @@ class Stat(str, enum.Enum):
 
 ALL_STATS: tuple[Stat, ...] = tuple(Stat)
 _CHUNK = 500  # params per varying query, under SQLite's 2000 result columns
+_PROBE_ROWS = 200  # rows read to find the params that plainly vary without a full scan
+_NARROW_ROUNDS = 8  # queries for the first run that differs, before the aggregate
+_NARROW_PARAMS = 100  # the most params one such query tests
 
 
-def varying_params(runs: Runs) -> list[str]:
-    """The params of ``runs`` holding more than one distinct value, missing included.
+def varying_params(runs: Runs, kinds: Sequence[str] = ("params",)) -> list[str]:
+    """The params (or columns of other ``kinds``) of ``runs`` holding more than one value.
 
-    Asked in SQL, in one scan: does any run's value differ from (``IS NOT``) the first
-    run's? So finding the keys of a groupby over 100,000 runs reads no values into
-    Python and sorts nothing (``COUNT(DISTINCT)`` would).
+    Missing counts as a value. Asked in SQL: does any run's value differ from (``IS
+    NOT``) the first run's? So finding the keys of a groupby over 100,000 runs reads
+    few values into Python and sorts nothing (``COUNT(DISTINCT)`` would). The first
+    rows are read first (a param that already differs there varies), then SQLite is
+    asked for a run that differs in one of the others (see :func:`_narrow`), and an
+    aggregate per param decides what is left.
     """
-    params = [c.name for c in runs.columns if c.kind == "params"]
-    first = runs.execute(runs.sql_select(*(runs.sql_table.c[n] for n in params)).limit(1))
+    params = [c.name for c in runs.columns if c.kind in kinds]
+    probe = _PROBE_ROWS if runs.store is not None else 1  # SQLite compares as Python does
+    first = runs.execute(runs.sql_select(*(runs.sql_table.c[n] for n in params)).limit(probe))
     if not first:
         return []
     values = dict(zip(params, first[0], strict=True))
-    out = []
-    for start in range(0, len(params), _CHUNK):
-        chunk = params[start : start + _CHUNK]
+    seen = list(zip(*first, strict=True))
+    known = {
+        n for n, column in zip(params, seen, strict=True) if column.count(values[n]) < len(first)
+    }
+    undecided = [n for n in params if n not in known]
+    if runs.store is not None:
+        undecided = _narrow(runs, undecided, values, known)
+    for start in range(0, len(undecided), _CHUNK):
+        chunk = undecided[start : start + _CHUNK]
         tests = [_differs(runs, runs.sql_table.c[n], values[n]) for n in chunk]
         (row,) = runs.execute(runs.sql_select(*tests))
-        out += [name for name, differs in zip(chunk, row, strict=True) if differs]
-    return out
+        known.update(name for name, differs in zip(chunk, row, strict=True) if differs)
+    return [n for n in params if n in known]
+
+
+def _narrow(runs: Runs, undecided: list[str], values: dict[str, Any], known: set[str]) -> list[str]:
+    """The params still undecided after asking SQLite for runs that differ in one.
+
+    The params found varying are added to ``known``.
+
+    Each round reads one run (the scan stops there) and decides every param it differs
+    in; a round that finds none proves the rest constant, which a scan testing one
+    condition per run does faster than an aggregate per param. Few rounds, few
+    params: past them the aggregate decides (an OR of 1,000 terms is too deep for
+    SQLite, and params varying late in the rows would cost a scan per round).
+    """
+    import sqlalchemy as sa
+
+    table = runs.sql_table
+    for _ in range(_NARROW_ROUNDS):
+        if not undecided or len(undecided) > _NARROW_PARAMS:
+            break
+        differs = sa.or_(*(table.c[n].op("IS NOT")(values[n]) for n in undecided))
+        stmt = runs.sql_select(*(table.c[n] for n in undecided)).where(differs).limit(1)
+        found = runs.execute(stmt)
+        if not found:
+            return []
+        changed = {n for n, v in zip(undecided, found[0], strict=True) if v != values[n]}
+        if not changed:  # SQLite and Python disagree on equality: let the aggregate say
+            break
+        known.update(changed)
+        undecided = [n for n in undecided if n not in changed]
+    return undecided
 
 
 def _differs(runs: Runs, col: Any, value: Any) -> Any:
@@ -125,20 +176,7 @@ def group_keys(
     return [*keys, *(v for v in varying if v not in skip)]
 
 
-def groups(table: RunTable, keys: Sequence[str]) -> dict[tuple[Any, ...], list[int]]:
-    """Row indexes by distinct key values, in first-seen order (JSON values compare by text)."""
-    out: dict[tuple[Any, ...], list[int]] = {}
-    columns = []
-    for k in keys:
-        values = table.values(k)
-        if table.column(k).dtype in (DType.JSON, DType.MIXED):
-            values = tuple(_hashable(v) for v in values)  # lists and dicts do not hash
-        columns.append(values)
-    for i, key in enumerate(zip(*columns, strict=True) if columns else ((),) * len(table)):
-        out.setdefault(key, []).append(i)
-    return out
-
-
+@paused_gc()
 def aggregate(
     table: RunTable,
     keys: Sequence[str],
@@ -153,27 +191,24 @@ def aggregate(
         col = table.column(name)
         if not col.dtype.numeric:
             raise UsageError(f"{name} holds {col.dtype} values: only numbers have a mean")
-    members = list(groups(table, keys).values())
+    import numpy as np
+
+    groups = Groups.of(table, keys)
     if over is not None:
-        warn_groups(table, members, keys, over)
+        warn_groups(table, groups, keys, over)
+    ids = np.asarray(groups.ids, dtype=np.intp)
     columns = [table.column(k) for k in keys]
-    data: list[tuple[Any, ...]] = [
-        tuple(table.values(k)[rows[0]] for rows in members) for k in keys
-    ]
+    data = groups.first_values(table, keys)
     columns.append(Column(GROUP_SIZE, "group", DType.INT))
-    data.append(tuple(len(rows) for rows in members))
+    data.append(tuple(np.bincount(ids, minlength=len(groups)).tolist()))
+    fields = [s.value for s in chosen]
     for name in values:
         col = table.column(name)
-        column_values = table.values(name)
-        summaries = [
-            Summary.of([column_values[i] for i in rows if column_values[i] is not None])
-            for rows in members
-        ]
+        computed = stat_columns(table.values(name), ids, len(groups), fields)
         for stat in chosen:
             dtype = DType.INT if stat is Stat.N else DType.FLOAT
             columns.append(Column(f"{name}_{stat}", col.kind, dtype, source=name))
-            field = Summary._fields.index(stat.value)
-            data.append(tuple(s[field] for s in summaries))
+            data.append(computed[stat.value])
     return RunTable(tuple(columns), tuple(data)).sort(keys)
 
 
@@ -184,7 +219,7 @@ def best_rows(table: RunTable, metric: str, *, mode: Mode, by: Sequence[str] = (
         raise UsageError(f"{metric} holds {col.dtype} values: best needs numbers")
     values = table.values(metric)
     picks = []
-    for rows in groups(table, by).values():
+    for rows in group_rows(table, by).values():
         present = [i for i in rows if values[i] is not None]
         if present:
             target = mode.pick(values[i] for i in present)
@@ -224,10 +259,10 @@ class Grouping:
         return aggregate(table, keys, names, over=self.over, stats=stats)
 
 
-def warn_groups(table: RunTable, members: list[list[int]], keys: Sequence[str], over: str) -> None:
+def warn_groups(table: RunTable, groups: Groups, keys: Sequence[str], over: str) -> None:
     """Warn when every group holds one run, or when runs of a group share an ``over`` value."""
     samples = table.values(over)
-    singletons = len(members) > 1 and all(len(rows) == 1 for rows in members)
+    singletons = 1 < len(groups) == len(table)
     if singletons and len({_hashable(v) for v in samples}) > 1:
         named = ", ".join(keys[:5]) + (f", … {len(keys) - 5} more" if len(keys) > 5 else "")
         warnings.warn(
@@ -239,7 +274,9 @@ def warn_groups(table: RunTable, members: list[list[int]], keys: Sequence[str], 
         return
     if table.column(over).dtype in (DType.JSON, DType.MIXED):
         samples = tuple(_hashable(v) for v in samples)
-    for rows in members:
+    if len(set(zip(groups.ids, samples, strict=True))) == len(table):
+        return  # the common case, decided in C: no group repeats a sample
+    for rows in groups.members():
         if len({samples[i] for i in rows}) < len(rows):
             repeated = _first_repeat(samples[i] for i in rows)
             where = ", ".join(f"{k}={table.values(k)[rows[0]]!r}" for k in keys) or "all runs"

@@ -86,5 +86,11 @@ def add_note(store: Store, ref: str | int, text: str, *, now: datetime | None = 
         os.write(fd, entry.encode("utf-8"))
     finally:
         os.close(fd)
+    # An append leaves the folder's mtime alone, and that mtime is what `runlab index`
+    # and the PostgreSQL mirror compare: move it, as a rename in the folder would.
+    try:
+        os.utime(run_dir.path)
+    except PermissionError:
+        pass  # another user's run: the marker below still gets the note indexed here
     store.layout.mark_changed(run_dir.id)
     return path

@@ -23,9 +23,10 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,10 +56,8 @@ class Styled:
     def plain(cls, table: RunTable) -> Styled:
         """The default look: :func:`text_cell` of each value, numbers right-aligned."""
         dtypes = [c.dtype for c in table.columns]
-        texts = tuple(
-            tuple(text_cell(v, t) for v, t in zip(row, dtypes, strict=True)) for row in table.rows()
-        )
-        return cls(texts, tuple(t.numeric for t in dtypes))
+        columns = [_texts(values, dtype) for values, dtype in zip(table.data, dtypes, strict=True)]
+        return cls(tuple(zip(*columns, strict=True)), tuple(t.numeric for t in dtypes))
 
 
 def export(table: RunTable, path: Path, *, styled: Styled | None = None) -> Path:
@@ -99,6 +98,26 @@ def text_cell(value: Any, dtype: DType) -> str:
     return str(value)
 
 
+def _texts(values: tuple[Any, ...], dtype: DType) -> list[str]:
+    """The :func:`text_cell` of each value, with the common types formatted inline.
+
+    A table of 20,000 groups has close to a million cells: a call per cell was most of
+    the time it took to write one.
+    """
+    if dtype is DType.DATETIME:
+        return [text_cell(v, dtype) for v in values]
+    return [
+        f"{v:.6g}"
+        if (kind := type(v)) is float
+        else v
+        if kind is str
+        else str(v)
+        if kind is int
+        else text_cell(v, dtype)
+        for v in values
+    ]
+
+
 def records_json(table: RunTable) -> str:
     """The table as a JSON list of records (what ``--json`` prints and ``.json`` holds)."""
     return json.dumps(table.records(), indent=2, ensure_ascii=False) + "\n"
@@ -135,24 +154,35 @@ def _markdown(names: list[str], styled: Styled, path: Path) -> None:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
+    # Column by column, so padding and escaping run over whole columns in C.
+    columns: list[list[str]] = [[] for _ in names]
+    if styled.texts:
+        columns = [list(c) for c in zip(*styled.texts, strict=True)]
+    for j, texts in enumerate(columns):
+        joined = "".join(texts)
+        if "|" in joined or "\n" in joined:
+            columns[j] = [cell(t) for t in texts]
+    for i, j in styled.marks:
+        if columns[j][i]:
+            columns[j][i] = f"**{columns[j][i]}**"
     heads = [cell(n) for n in names]
-    rows = [
-        [f"**{cell(t)}**" if t and (i, j) in styled.marks else cell(t) for j, t in enumerate(row)]
-        for i, row in enumerate(styled.texts)
+    widths = [max(3, len(h), *map(len, texts)) for h, texts in zip(heads, columns, strict=True)]
+    pads = [str.rjust if r else str.ljust for r in styled.right]
+
+    def line(cells: Iterable[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    padded = [
+        list(map(pad, texts, itertools.repeat(w)))
+        for pad, texts, w in zip(pads, columns, widths, strict=True)
     ]
-    right = styled.right
-    widths = [max(3, len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
-
-    def line(cells: list[str]) -> str:
-        padded = (
-            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
-        )
-        return "| " + " | ".join(padded) + " |"
-
     rule = "|" + "|".join(
-        "-" * (w + 1) + ":" if r else "-" * (w + 2) for w, r in zip(widths, right, strict=True)
+        "-" * (w + 1) + ":" if r else "-" * (w + 2)
+        for w, r in zip(widths, styled.right, strict=True)
     )
-    atomic_write_text(path, "\n".join([line(heads), rule + "|", *map(line, rows)]) + "\n")
+    head = line(pad(h, w) for pad, h, w in zip(pads, heads, widths, strict=True))
+    lines = [line(row) for row in zip(*padded, strict=True)] if styled.texts else []
+    atomic_write_text(path, "\n".join([head, rule + "|", *lines]) + "\n")
 
 
 _LATEX_SPECIALS = {

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import UsageError
-from runlab.query.analysis import Mode, group_keys, groups, warn_groups
+from runlab.query.analysis import Mode, group_keys, warn_groups
 from runlab.query.export import Styled, export, text_cell
 from runlab.query.stats import Summary
-from runlab.query.table import Column, RunTable, order_key
+from runlab.query.table import Column, Groups, RunTable, group_rows, order_key
 from runlab.query.types import DType
 
 if TYPE_CHECKING:
@@ -193,10 +193,9 @@ def build(
     if digits is not None and not 0 <= digits <= 12:
         raise UsageError(f"digits {digits}: give 0 to 12 decimals")
     keys = group_keys(rows, over, [v for v in varying if v != cols])
-    by_row = groups(table, keys)
+    by_row = group_rows(table, keys)
     if over is not None:
-        cells_of = groups(table, [*keys, cols])
-        warn_groups(table, list(cells_of.values()), [*keys, cols], over)
+        warn_groups(table, Groups.of(table, [*keys, cols]), [*keys, cols], over)
     col_values = table.values(cols)
     distinct = sorted({_key(v): v for v in col_values}.items(), key=lambda kv: _order(kv[1]))
     col_index = {k: j for j, (k, _) in enumerate(distinct)}

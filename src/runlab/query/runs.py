@@ -28,7 +28,7 @@ from runlab.query.extras import (
     store_of,
 )
 from runlab.query.postgres import Mirror
-from runlab.query.table import Column, RunTable
+from runlab.query.table import Column, RunTable, paused_gc
 from runlab.query.types import DType
 from runlab.record.reader import RunReader
 from runlab.store import Store
@@ -205,6 +205,7 @@ class Runs:
         """The selected runs as a :class:`RunTable` (plain Python, no pandas)."""
         return self.fetch([c.name for c in self.columns])
 
+    @paused_gc()  # the row tuples are freed before a collection would walk them
     def fetch(self, names: Iterable[str], *, ordered: bool = True) -> RunTable:
         """The selected runs with only the columns ``names`` (resolved, in that order).
 
@@ -405,7 +406,7 @@ class Runs:
         SQLAlchemy's Row objects cost more than the query at 100,000 runs (columns are
         untyped: no result processing is lost).
         """
-        with self.index.engine.connect() as conn:
+        with self.index.engine.connect() as conn, paused_gc():
             result = conn.execute(stmt)
             try:
                 return result.cursor.fetchall()  # type: ignore[union-attr,no-any-return]

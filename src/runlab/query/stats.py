@@ -13,9 +13,9 @@ two values; ``sem = std / sqrt(n)``; the interval is ``mean ± t(1 - (1-level)/2
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 CONFIDENCE = 0.95
 _EPS = 1e-15
@@ -57,6 +57,73 @@ class Summary(NamedTuple):
         sem = std / math.sqrt(n)
         half = t_quantile(1 - (1 - level) / 2, n - 1) * sem
         return cls(n, mean, std, sem, min(values), max(values), mean - half, mean + half)
+
+
+def stat_columns(
+    values: Sequence[float | None],
+    ids: Any,
+    groups: int,
+    fields: Iterable[str],
+    *,
+    level: float = CONFIDENCE,
+) -> dict[str, tuple[float | int | None, ...]]:
+    """The :class:`Summary` ``fields`` of each group of ``values``, field by field.
+
+    ``ids`` gives each value's group (``0 <= id < groups``; a numpy array, or a
+    sequence); None is a missing value, not counted. The statistics follow
+    :meth:`Summary.of`'s conventions, computed for all groups at once in numpy (a
+    groupby over seeds of 100,000 runs is 20,000 groups of five values: a Python call
+    per group would cost more than reading the runs), and only those asked for. The
+    sums are plain float sums, which may differ from ``Summary.of``'s exact ``fsum``
+    in the last digit; ``std`` is two-pass (the deviations from the group's mean).
+
+    Usage::
+
+        stat_columns([1.0, 3.0, 2.0], [0, 1, 0], 2, ["mean", "std"])
+        # {"mean": (1.5, 3.0), "std": (0.7071..., None)}
+    """
+    import numpy as np
+
+    wanted = list(dict.fromkeys(fields))
+    unknown = [f for f in wanted if f not in Summary._fields]
+    if unknown:
+        raise ValueError(f"stat_columns: no statistic {unknown[0]!r}")
+    if not groups:
+        return {f: () for f in wanted}
+    g = np.asarray(ids, dtype=np.intp)
+    x = np.array(values, dtype=np.float64)  # None becomes NaN in numpy's C loop
+    present = ~np.isnan(x)
+    n = np.bincount(g[present], minlength=groups)
+    counts = n.tolist()
+    out: dict[str, Any] = {"n": n}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x0 = np.where(present, x, 0.0)
+        mean = np.bincount(g, weights=x0, minlength=groups) / n
+        out["mean"] = mean
+        if {"std", "sem", "ci_low", "ci_high"} & set(wanted):
+            deviation = np.where(present, x0 - mean[g], 0.0)
+            m2 = np.bincount(g, weights=deviation * deviation, minlength=groups)
+            out["std"] = np.sqrt(m2 / (n - 1))
+            out["sem"] = out["std"] / np.sqrt(n)
+        if {"ci_low", "ci_high"} & set(wanted):
+            p = 1 - (1 - level) / 2
+            t = np.array([t_quantile(p, k - 1) if k > 1 else 0.0 for k in counts])
+            out.update(ci_low=mean - t * out["sem"], ci_high=mean + t * out["sem"])
+    for field, pick, start in (("min", np.fmin, np.inf), ("max", np.fmax, -np.inf)):
+        if field in wanted:
+            extreme = np.full(groups, start)
+            pick.at(extreme, g, x)  # fmin and fmax pass NaN (missing) over
+            out[field] = extreme
+    # Summary.of leaves out what one value (std and beyond) or none (the rest) cannot give.
+    enough = {"n": 0, "mean": 1, "min": 1, "max": 1}
+    result: dict[str, tuple[float | int | None, ...]] = {}
+    for field in wanted:
+        column = out[field].tolist()
+        need = enough.get(field, 2)
+        if need and min(counts) < need:
+            column = [v if k >= need else None for v, k in zip(column, counts, strict=True)]
+        result[field] = tuple(column)
+    return result
 
 
 @lru_cache(maxsize=1024)

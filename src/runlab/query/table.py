@@ -12,10 +12,13 @@ which is how sorting, grouping and DataFrame building want it.
 
 from __future__ import annotations
 
+import gc
 import json
-import math
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import ColumnNotFound
@@ -24,6 +27,26 @@ from runlab.query.types import DType
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while a table of many rows is built.
+
+    Reading 100,000 runs makes a tuple per row, per group key and per sort key: every
+    few hundred of them start a collection, and the older ones walk every live object
+    (0.2 s of a 0.8 s groupby). Those tuples hold numbers and strings: no cycles to
+    find. Also a decorator (``@paused_gc()``).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
 
 # How a group's numeric column is summed up; others only get a count.
 NUMERIC_STATS = ("mean", "std", "count")
@@ -62,6 +85,7 @@ class RunTable:
     data: tuple[tuple[Any, ...], ...]
 
     @classmethod
+    @paused_gc()
     def from_rows(cls, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> RunTable:
         """A table of SQL result rows, each value converted to its column's type."""
         data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
@@ -75,19 +99,28 @@ class RunTable:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        # Grouping 100,000 runs looks columns up by name hundreds of thousands of times.
+        # The first column of a name wins, as list.index would find it.
+        out: dict[str, int] = {}
+        for i, col in enumerate(self.columns):
+            out.setdefault(col.name, i)
+        return out
+
     def __len__(self) -> int:
         return len(self.data[0]) if self.data else 0
 
     def column(self, name: str) -> Column:
         """The column called ``name`` exactly (KeyError if there is none)."""
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
+        return self.columns[self._positions[name]]
 
     def values(self, name: str) -> tuple[Any, ...]:
-        """The values of column ``name``, in row order."""
-        return self.data[self.names.index(name)]
+        """The values of column ``name``, in row order (ValueError if there is none)."""
+        try:
+            return self.data[self._positions[name]]
+        except KeyError:
+            raise ValueError(f"{name!r} is not a column") from None
 
     def rows(self) -> list[tuple[Any, ...]]:
         """The rows as tuples, in column order."""
@@ -98,6 +131,7 @@ class RunTable:
         names = self.names
         return [dict(zip(names, row, strict=True)) for row in self.rows()]
 
+    @paused_gc()
     def df(self) -> pd.DataFrame:
         """The table as a pandas DataFrame with the dtypes of :mod:`runlab.query.types`."""
         from runlab.query.frame import to_frame
@@ -134,7 +168,8 @@ class RunTable:
     # -- verbs --------------------------------------------------------------------------
     def take(self, indexes: Sequence[int]) -> RunTable:
         """The rows at ``indexes``, in that order."""
-        return RunTable(self.columns, tuple(tuple(v[i] for i in indexes) for v in self.data))
+        pick = picker(indexes)
+        return RunTable(self.columns, tuple(pick(v) for v in self.data))
 
     def select(self, names: Iterable[str]) -> RunTable:
         """Only the columns ``names`` (resolved as :meth:`resolve_many` does), in that order."""
@@ -142,19 +177,28 @@ class RunTable:
         chosen = [where[n] for n in self.resolve_many(names)]
         return RunTable(tuple(self.columns[i] for i in chosen), tuple(self.data[i] for i in chosen))
 
+    @paused_gc()
     def sort(self, names: Iterable[str], *, descending: bool = False) -> RunTable:
         """Rows ordered by ``names`` (first decides), missing values last either way. Stable."""
         keys = [self.resolve(n) for n in names]
-        order = list(range(len(self)))
-        for name in reversed(keys):
+        if not keys:
+            return self
+        # One sort on a tuple per row. A column with missing values contributes
+        # (present, value), so a missing value sorts after every present one whichever
+        # way the values go; one without contributes its values as they are. Python
+        # keeps ties in row order with reverse=True too.
+        present, missing = (1, 0) if descending else (0, 1)
+        per_column = []
+        for name in keys:
             values = self.values(name)
-            present = [i for i in order if values[i] is not None]
-            missing = [i for i in order if values[i] is None]
             if self.column(name).dtype in (DType.MIXED, DType.JSON, DType.EMPTY):
-                present.sort(key=lambda i: order_key(values[i]), reverse=descending)
+                values = tuple(None if v is None else order_key(v) for v in values)
+            if None in values:
+                per_column.append([(missing,) if v is None else (present, v) for v in values])
             else:
-                present.sort(key=values.__getitem__, reverse=descending)
-            order = present + missing
+                per_column.append(values)
+        rows = list(zip(*per_column, strict=True))
+        order = sorted(range(len(self)), key=rows.__getitem__, reverse=descending)
         return self.take(order)
 
     def tail(self, count: int) -> RunTable:
@@ -162,6 +206,7 @@ class RunTable:
         n = len(self)
         return self.take(range(max(0, n - count), n))
 
+    @paused_gc()
     def group(self, keys: Iterable[str], *, over: Iterable[str] | None = None) -> RunTable:
         """One row per distinct value of ``keys``: their count and aggregates of ``over``.
 
@@ -171,44 +216,107 @@ class RunTable:
         rows. Groups are ordered by their keys, missing keys last (they are kept).
         ``over`` defaults to the params, metrics and tags that are not keys.
         """
+        import numpy as np
+
+        from runlab.query.stats import stat_columns
+
         names = [self.resolve(k) for k in keys]
         if over is None:
             over = [c.name for c in self.columns if c.kind in ("params", "metrics", "tags")]
         over = [n for n in (self.resolve(o) for o in over) if n not in names]
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for i, key in enumerate(zip(*(self.values(n) for n in names), strict=True)):
-            groups.setdefault(tuple(_hashable(v) for v in key), []).append(i)
-        members = list(groups.values())
+        groups = Groups.of(self, names)
+        ids = np.asarray(groups.ids, dtype=np.intp)
         columns = [self.column(n) for n in names]
-        data: list[tuple[Any, ...]] = [
-            tuple(self.values(n)[rows[0]] for rows in members) for n in names
-        ]
+        data = groups.first_values(self, names)
         columns.append(Column(GROUP_SIZE, "group", DType.INT))
-        data.append(tuple(len(rows) for rows in members))
+        sizes = np.bincount(ids, minlength=len(groups))
+        data.append(tuple(sizes.tolist()))
         for name in over:
             col = self.column(name)
             values = self.values(name)
-            present = [[values[i] for i in rows if values[i] is not None] for rows in members]
-            stats = NUMERIC_STATS if col.dtype.numeric else ("count",)
-            for stat in stats:
+            if col.dtype.numeric:
+                computed = stat_columns(values, ids, len(groups), ("mean", "std", "n"))
+                computed["count"] = computed.pop("n")
+            elif None in values:
+                missing = np.equal(np.array(values, dtype=object), None)
+                counts = sizes - np.bincount(ids[missing], minlength=len(groups))
+                computed = {"count": tuple(counts.tolist())}
+            else:
+                computed = {"count": data[len(names)]}
+            for stat in NUMERIC_STATS if col.dtype.numeric else ("count",):
                 dtype = DType.INT if stat == "count" else DType.FLOAT
                 columns.append(Column(f"{name}_{stat}", col.kind, dtype, source=name))
-                data.append(tuple(_STATS[stat](xs) for xs in present))
+                data.append(computed[stat])
         return RunTable(tuple(columns), tuple(data)).sort(names)
 
 
-def _mean(xs: list[Any]) -> float | None:
-    return math.fsum(xs) / len(xs) if xs else None
+@dataclass(frozen=True)
+class Groups:
+    """The rows of a table in groups of equal keys, numbered in first-seen order.
+
+    ``ids`` gives each row's group, ``firsts`` each group's first row (ascending, so
+    group ``g`` is the ``g``-th distinct key met going down the rows). Each key tuple
+    is hashed once, and no list is built per group: grouping 100,000 runs by 11 keys
+    cost more than summing them up before.
+    """
+
+    ids: list[int]
+    firsts: list[int]
+
+    @classmethod
+    @paused_gc()
+    def of(cls, table: RunTable, keys: Sequence[str]) -> Groups:
+        """The groups of ``table`` by ``keys`` (JSON values group by their text)."""
+        n = len(table)
+        columns = [_hashable_values(table, k) for k in keys]
+        rows = zip(*columns, strict=True) if columns else [()] * n
+        number: dict[tuple[Any, ...], int] = {}
+        ids = [number.setdefault(key, len(number)) for key in rows]
+        # Going up the rows, a group's last assignment is its first row.
+        first = dict(zip(reversed(ids), range(n - 1, -1, -1), strict=True))
+        return cls(ids, [first[g] for g in range(len(number))])
+
+    def __len__(self) -> int:
+        return len(self.firsts)
+
+    def first_values(self, table: RunTable, names: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Per column ``names``, the value of each group's first row: the group's key."""
+        pick = picker(self.firsts)
+        return [pick(table.values(name)) for name in names]
+
+    def members(self) -> list[list[int]]:
+        """The rows of each group, in row order."""
+        out: list[list[int]] = [[] for _ in self.firsts]
+        for i, g in enumerate(self.ids):
+            out[g].append(i)
+        return out
 
 
-def _std(xs: list[Any]) -> float | None:
-    if len(xs) < 2:
-        return None
-    mean = math.fsum(xs) / len(xs)
-    return math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+def _hashable_values(table: RunTable, name: str) -> tuple[Any, ...]:
+    values = table.values(name)
+    if table.column(name).dtype in (DType.JSON, DType.MIXED):
+        return tuple(_hashable(v) for v in values)  # lists and dicts do not hash
+    return values
 
 
-_STATS = {"mean": _mean, "std": _std, "count": len}
+def group_rows(table: RunTable, keys: Sequence[str]) -> dict[tuple[Any, ...], list[int]]:
+    """Row indexes by distinct key values, in first-seen order.
+
+    JSON values (lists, dicts) do not hash: they group by their text, and the key
+    holds ``("json", text)`` for them.
+    """
+    out: dict[tuple[Any, ...], list[int]] = {}
+    columns = [_hashable_values(table, k) for k in keys]
+    for i, key in enumerate(zip(*columns, strict=True) if columns else ((),) * len(table)):
+        out.setdefault(key, []).append(i)
+    return out
+
+
+def picker(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function returning the values at ``indexes`` as a tuple (an itemgetter, in C)."""
+    if len(indexes) > 1:
+        return operator.itemgetter(*indexes)  # type: ignore[return-value]
+    return lambda values: tuple(values[i] for i in indexes)
 
 
 def order_key(value: Any) -> tuple[int, Any]:
@@ -226,13 +334,16 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+_BOOLS: dict[Any, bool] = {0: False, 1: True}
+
+
 def _convert(values: tuple[Any, ...], col: Column) -> tuple[Any, ...]:
     """The SQL values of a column as Python values of its dtype (see module docstring)."""
     dtype = col.dtype
-    if dtype is DType.BOOL:
-        return tuple(None if v is None else bool(v) for v in values)
+    if dtype is DType.BOOL:  # stored as 0 and 1; a dict lookup per value runs in C
+        return tuple(map(_BOOLS.get, values))
     if dtype is DType.FLOAT:
-        if any(type(v) is int for v in values):
+        if int in set(map(type, values)):  # the set is built in C: no per-value Python
             return tuple(float(v) if type(v) is int else v for v in values)
         return values
     if dtype is DType.JSON:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runlab.errors import ColumnNotFound, UsageError
+from runlab.query import analysis
 from runlab.query.analysis import Stat, aggregate, group_keys
 from runlab.query.table import RunTable
 from runlab.query.types import DType
@@ -75,7 +76,8 @@ class View:
 
         Reading fewer columns is most of what a listing of 100,000 runs costs: with
         ``over`` only the keys, the varying params (found in SQL) and the metrics; with
-        ``groupby`` the dynamic columns, the duration and the keys; else the shown ones.
+        ``groupby`` the keys, the metrics, the duration and the params and tags that vary
+        (found in SQL: :meth:`apply` drops the others); else the shown ones.
         """
         dynamic = {c.name for c in runs.columns if c.kind in ("params", "metrics", "tags")}
         grouped = bool(self.groupby or self.over)
@@ -91,7 +93,9 @@ class View:
             metrics = {c.name for c in runs.columns if c.kind == "metrics"}
             wanted = {*runs.varying_params(), *metrics, *named}
         elif self.groupby:
-            wanted = {*dynamic, "duration", *named}
+            metrics = {c.name for c in runs.columns if c.kind == "metrics"}
+            varying = analysis.varying_params(runs, ("params", "tags"))
+            wanted = {*varying, *metrics, "duration", *named}
         else:
             fixed = VARYING_FIXED if self.varying else (*DEFAULT_FIXED, "message", STORE)
             wanted = {*fixed, *dynamic, *named}
