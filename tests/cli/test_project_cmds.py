@@ -520,7 +520,7 @@ def test_completion_offers_commands_designs_tasks_and_choices(done):
     assert complete(done, "runlab plan designs/demo.py:g") == DEMO_REFS[1:3]
     assert complete(done, "runlab run designs/demo.py:point -x ") == ["tasks:train"]
     assert complete(done, "runlab run ./designs/demo.py:p") == ["./designs/demo.py:point"]
-    assert complete(done, "runlab list ") == ["designs", "tasks"]
+    assert complete(done, "runlab list ") == ["designs", "tasks", "models"]
     assert complete(done, "runlab completion ") == ["bash", "zsh", "fish"]
     escaped = [ref.replace(":", r"\:") for ref in DEMO_REFS]  # zsh's _describe splits at ':'
     assert complete(done, "runlab run ", shell="zsh") == escaped

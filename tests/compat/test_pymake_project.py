@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,51 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pymake_helpers import TIMEOUT, Pmk
 
-TIMEOUT = 60
-SAMPLE = Path(__file__).parent / "pymake_project"
 SMALL = ["myexpe-42-20_johndoe", "myexpe-100-20_johndoe", "myexpe-42-30_johndoe"]
 SMALL.append("myexpe-100-30_johndoe")
-
-
-class Pmk:
-    """The sample pymake project in a git repository, and its commands."""
-
-    def __init__(self, project: Any) -> None:
-        self.project = project
-        self.root = project.root
-        shutil.copytree(SAMPLE, self.root, dirs_exist_ok=True)
-        project.commit(".", message="pymake project")
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=self.root,
-            env=self.project.env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def runlab(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run("-m", "runlab", *args)
-
-    def pmk(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run("-m", "runlab.compat.pymake", *args)
-
-    def ok(self, result: subprocess.CompletedProcess[str]) -> str:
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def data(self, path: str) -> Path:
-        return self.root / "data" / path
-
-    def run_json(self, run_id: str, name: str = "run.json") -> Any:
-        return json.loads((self.root / "runs" / run_id / name).read_text(encoding="utf-8"))
-
-    def log(self, run_id: str) -> str:
-        return (self.root / "runs" / run_id / "stdout.log").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +149,7 @@ def test_unknown_spec_and_action_are_one_line_errors(pmk: Pmk) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: no action 'nope' in this pymake project; actions: MyScripts.my_action, "
-        "Fit.fit, Fit.count, Fit.broken, Reports.report"
+        "Fit.fit, Fit.count, Fit.broken, Reports.report, Learn.train, Learn.resume"
     )
     result = pmk.runlab("run", "small")
     assert result.returncode == 2
@@ -217,6 +175,9 @@ def test_runlab_list_shows_specs_and_actions(pmk: Pmk) -> None:
         ("both", "ExpGroup", 5),
         ("numbered", "ExpTensor", 4),
         ("binds", "ExpTensor", 4),
+        ("learn", "ExpTensor", 2),
+        ("scaled", "ExpSpace", 1),
+        ("kept", "ExpSpace", 1),
     ]
     tasks = json.loads(pmk.ok(pmk.runlab("list", "tasks", "--json")))
     assert [(t["ref"], t["doc"]) for t in tasks] == [
@@ -225,6 +186,8 @@ def test_runlab_list_shows_specs_and_actions(pmk: Pmk) -> None:
         ("Fit.count", "Count the experiments of the batch in the shared self.D."),
         ("Fit.broken", "Fail after one iteration."),
         ("Reports.report", "Save the settings of each experiment."),
+        ("Learn.train", "Build the experiment's model and fit it."),
+        ("Learn.resume", "Fit the model an earlier run saved once more."),
     ]
 
 

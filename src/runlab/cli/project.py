@@ -62,8 +62,8 @@ def init_command(folder: str, bare: bool) -> None:
         click.echo(f"next: {cd}runlab list designs && runlab run designs/demo.py:grid3")
 
 
-@cli.command("list", short_help="List the project's designs or tasks.")
-@click.argument("what", type=click.Choice(["designs", "tasks"]))
+@cli.command("list", short_help="List the project's designs, tasks or pymake models.")
+@click.argument("what", type=click.Choice(["designs", "tasks", "models"]))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead.")
 def list_command(what: str, as_json: bool) -> None:
     """List the project's designs, with their number of configs, or its task functions.
@@ -74,12 +74,15 @@ def list_command(what: str, as_json: bool) -> None:
     and the YAML sweep files there and at the project root. Tasks are the functions
     fn(config, run) of tasks.py and tasks/ (runlab.toml's tasks), shown as the
     module:function to give -x. In a pymake project (a pymake.cfg), its specs and the
-    actions of its scripts are listed too. A file that cannot be read is one warning line.
+    actions of its scripts are listed too, and `models` lists its models (the classes of
+    model/ with a fit, as a spec's model setting names them). A file that cannot be read
+    is one warning line.
 
     \b
     Examples:
       runlab list designs
       runlab list tasks
+      runlab list models
       runlab list designs --json
     """
     from runlab.project import current_project, list_designs, list_tasks, shown
@@ -104,6 +107,18 @@ def list_command(what: str, as_json: bool) -> None:
             for d in designs.items
         ]
         looked = ", ".join(project.designs) + " or the root's sweep files"
+    elif what == "models":
+        from runlab.project.discover import list_models
+
+        models = list_models(project)
+        problems = models.problems
+        records = [
+            {"ref": m.ref, "doc": m.doc, "file": shown(m.path), "line": m.line}
+            for m in models.items
+        ]
+        header = ("model", "doc")
+        rows = [(m.ref, m.doc) for m in models.items]
+        looked = "the model folder of a pymake project (pymake.cfg)"
     else:
         tasks = list_tasks(project)
         problems = tasks.problems

@@ -48,6 +48,18 @@ class TaskInfo:
 
 
 @dataclass(frozen=True)
+class ModelInfo:
+    """A pymake model (a class of ``model/`` with a ``fit``): the name a spec's ``model``
+    setting gives, its docstring's first line, its file and line.
+    """
+
+    ref: str
+    doc: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
 class Found(Generic[T]):
     """What a search found, in order, and one line per file that could not be read."""
 
@@ -344,3 +356,25 @@ def _pymake_actions(project: Project) -> tuple[list[TaskInfo], list[str]]:
     except (Exception, SystemExit) as err:
         return [], [_failure(pmk.script_dir, err)]
     return [TaskInfo(a.ref, a.doc, a.path, a.line) for a in actions], []
+
+
+def list_models(project: Project) -> Found[ModelInfo]:
+    """The models of the pymake project (pymake.cfg) at or above the project: none elsewhere.
+
+    Model files are imported (a model is a class with a callable ``fit``, which only
+    importing tells), with their prints sent to stderr as for designs.
+    """
+    pmk = _pymake(project)
+    if pmk is None:
+        return Found()
+    from runlab.compat.pymake.project import model_refs
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            models = pmk.models()
+    except (Exception, SystemExit) as err:
+        return Found((), (_failure(pmk.model_dir, err),))
+    refs = model_refs(models)
+    return Found(
+        tuple(ModelInfo(r, m.doc, m.path, m.line) for r, m in zip(refs, models, strict=True))
+    )

@@ -18,6 +18,8 @@ Change the import lines and a pymake project runs with ``runlab run``::
 
     $ runlab run exp2 -x fit              # was: pmk exp2 -x fit
     $ runlab list designs                 # was: pmk -l spec
+    $ runlab list models                  # was: pmk -l model (classes of model/ with a fit)
+    $ runlab run exp2 -x fit -- -w        # was: pmk exp2 -x fit -w (save self.load_model()'s)
     $ python -m runlab.compat.pymake exp2 -x fit --size 7 --pmk key2=ada   # pmk's own options
 
 Every experiment is a runlab run (its run name is its file name), and its files are
@@ -25,8 +27,9 @@ where pymake wrote them: ``<data>/<_refdir>/<_repeat>/<_format>.inf|.json|.pk.gz
 which :mod:`runlab.importers.pymake` (``runlab import --format pymake``) reads.
 The modules: :mod:`.types` (the design objects), :mod:`.expand` and :mod:`.bind` (specs
 to experiments), :mod:`.paths` (file names), :mod:`.project` (``pymake.cfg``),
-:mod:`.gram` (the command-line grammar), :mod:`.script` (ExpeFormat), :mod:`.design`
-(the Sweep), :mod:`.actions` (the task runlab's workers run), :mod:`.cli` (the command).
+:mod:`.gram` (the command-line grammar), :mod:`.script` (ExpeFormat), :mod:`.model`
+(the models: built, saved, loaded), :mod:`.design` (the Sweep), :mod:`.actions` (the
+task runlab's workers run), :mod:`.cli` (the command).
 """
 
 from __future__ import annotations

@@ -105,6 +105,7 @@ def run_action(ref: str, config: dict[str, Any], run: Any) -> Any:
         first=not batch.started,
         last=position == len(batch.runs) - 1,
         shared=batch.shared,
+        project=project,
     )
     batch.started.add(run.id)
     result = getattr(script, action.name)()

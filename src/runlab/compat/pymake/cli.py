@@ -5,11 +5,13 @@ options in argparse's terms; runlab's own CLI is the click one in :mod:`runlab.c
 
     python -m runlab.compat.pymake -l spec                 # pmk -l spec
     python -m runlab.compat.pymake -l script               # pmk -l script
+    python -m runlab.compat.pymake -l model                # pmk -l model
     python -m runlab.compat.pymake exp2                    # pmk show exp2
     python -m runlab.compat.pymake path exp2 inf           # pmk path exp2 inf
     python -m runlab.compat.pymake diff exp1 exp2          # pmk diff exp1 exp2
     python -m runlab.compat.pymake exp2 -x fit --my_key 10 20 --pmk key2=ada --cores 2
     python -m runlab.compat.pymake exp2 0 2 -x fit         # only experiments 0 and 2
+    python -m runlab.compat.pymake exp2 -x fit -w          # save the models (_write=True)
 
 Runs go to runlab's store (``$RUNLAB_STORE``, else ``runs``). Errors are one line on
 stderr and exit code 2; a run that fails makes the exit code 1.
@@ -102,7 +104,11 @@ def _list(project: PmkProject, what: str) -> int:
         for action in project.actions():
             print(action.ref + (f"  {action.doc}" if action.doc else ""))
     else:
-        raise UsageError("-l model: runlab lists specs and scripts (-l spec, -l script)")
+        from runlab.compat.pymake.project import model_refs
+
+        found = project.models()
+        for ref, model in zip(model_refs(found), found, strict=True):
+            print(ref + (f"  {model.doc}" if model.doc else ""))
     return 0
 
 

@@ -77,13 +77,13 @@ def _pymake_options(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const="spec",
         choices=("spec", "script", "model"),
-        help="list specs or scripts",
+        help="list specs, scripts or models",
     )
     parser.add_argument("--pmk", dest="_pmk", nargs="+", help="set settings: --pmk key=value")
     parser.add_argument("--cores", dest="_cores", type=int, help="parallel worker processes")
     parser.add_argument("--bind", dest="_bind", action="append", help="a _bind rule")
     parser.add_argument(
-        "-w", "--write", dest="_write", action="store_true", default=None, help="set _write=True"
+        "-w", "--write", dest="_write", action="store_true", default=None, help="save models"
     )
     parser.add_argument("--format", dest="_format", help="the _format of the files")
     parser.add_argument(

@@ -2,15 +2,18 @@
 
 ``pymake.cfg`` is read as pymake wrote it (``key = value`` lines, ``#`` comments); the
 settings used are ``project_data`` (the data folder, default ``data``),
-``default_spec`` and ``default_script`` (the folders, default ``spec`` and ``script``)
-and ``gramarg`` (the file of extra command-line options: ``gramarg.py``, a path, or
-pymake's ``project.gramarg`` module name, read as ``gramarg.py`` beside pymake.cfg).
+``default_spec``, ``default_script`` and ``default_model`` (the folders, default
+``spec``, ``script`` and ``model``) and ``gramarg`` (the file of extra command-line
+options: ``gramarg.py``, a path, or pymake's ``project.gramarg`` module name, read as
+``gramarg.py`` beside pymake.cfg).
 
 Specs are the design attributes of the ExpDesign classes of ``spec/*.py`` (a spec is
 named by its attribute, or ``Class.attribute`` when two classes use one name); actions
 are the public methods of the ExpeFormat classes of ``script/*.py`` (``method``, or
-``Class.method`` when two scripts have one). Files are imported with the project folder
-first on ``sys.path``, as pymake ran from there, and each time they are asked for.
+``Class.method`` when two scripts have one); models are the classes of ``model/*.py``
+with a ``fit`` (``Class``, or ``module.Class`` when two files define one). Files are
+imported with the project folder first on ``sys.path``, as pymake ran from there, and
+each time they are asked for.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runlab.compat.pymake.model import Model, is_model, model_of
 from runlab.compat.pymake.types import ExpDesign, is_design
 from runlab.errors import UsageError
 from runlab.imports import first_on_path, import_module
@@ -30,6 +34,7 @@ _DEFAULTS = {
     "project_data": "data",
     "default_spec": "spec",
     "default_script": "script",
+    "default_model": "model",
     "gramarg": "",
 }
 
@@ -106,6 +111,10 @@ class PmkProject:
         return self._folder("default_script")
 
     @property
+    def model_dir(self) -> Path:
+        return self._folder("default_model")
+
+    @property
     def gramarg(self) -> Path | None:
         """The gramarg file, when there is one."""
         value = self.settings.get("gramarg", "")
@@ -172,6 +181,37 @@ class PmkProject:
             raise UsageError(f"action {ref!r} is in several scripts ({both}): name one of them")
         known = ", ".join(a.ref for a in actions) or f"none in {self.script_dir}"
         raise UsageError(f"no action {ref!r} in this pymake project; actions: {known}")
+
+    def models(self) -> list[Model]:
+        """Every model of the project (a class of ``model/`` with a ``fit``), in file order."""
+        found = []
+        for path, module in self._modules(self.model_dir):
+            for value in list(vars(module).values()):
+                if is_model(value, module.__name__):
+                    found.append(model_of(value, path))
+        return found
+
+    def model_modules(self) -> dict[str, Any]:
+        """The imported files of ``model/``, by file stem (what a saved model's pickle names)."""
+        return {path.stem: module for path, module in self._modules(self.model_dir)}
+
+    def model(self, ref: str) -> Model:
+        """The model ``ref`` (``Class`` or ``module.Class``); UsageError listing the known."""
+        models = self.models()
+        chosen = [m for m in models if ref in (m.name, m.qualified)]
+        if len(chosen) == 1:
+            return chosen[0]
+        if chosen:
+            both = ", ".join(m.qualified for m in chosen)
+            raise UsageError(f"model {ref!r} is defined more than once ({both}): name one of them")
+        known = ", ".join(model_refs(models)) or f"none in {self.model_dir}"
+        raise UsageError(f"no model {ref!r} in this pymake project; models: {known}")
+
+
+def model_refs(models: list[Model]) -> list[str]:
+    """How each model is named: its class, or ``module.Class`` when the class name repeats."""
+    names = [m.name for m in models]
+    return [m.name if names.count(m.name) == 1 else m.qualified for m in models]
 
 
 def _classes(module: Any, base: type) -> Iterator[type]:

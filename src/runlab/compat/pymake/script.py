@@ -13,6 +13,12 @@ and writes pymake's files next to ``output_path``: ``write_inf(**measures)`` one
 the per-iteration ``.inf`` (closed with ``# terminated`` when the action returns),
 ``write_json(results)`` the ``.json``, ``write_pk(obj)`` the gzipped pickle ``.pk.gz``.
 Each also reaches the run: ``.inf`` rows are metric points, ``.json`` scalars the summary.
+
+``self.load_model()`` builds the model the experiment's ``model`` setting names (a
+class of ``model/`` with a ``fit``, see :mod:`.model`) and keeps it as ``self.model``;
+``self.load_model(load=True)`` reads the one an earlier run saved instead. With
+``_write=True`` (``-w``) the model is saved to ``<output_path>.pk.gz`` once the action
+returns, and the run's summary gets ``model_file``, that file's path.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from runlab.compat.pymake import model as models
 from runlab.compat.pymake.paths import output_path
+from runlab.compat.pymake.project import PmkProject, find_project, model_refs
 from runlab.compat.pymake.types import ExpSpace
 from runlab.errors import UsageError
 from runlab.importers.pymake import TERMINATED
@@ -50,6 +58,7 @@ class ExpeFormat:
         first: bool = True,
         last: bool = True,
         shared: ExpSpace | None = None,
+        project: PmkProject | None = None,
     ) -> None:
         self.expe = ExpSpace(expe)
         self.s = self.spec = self.expe
@@ -62,6 +71,8 @@ class ExpeFormat:
         self.output_path = str(self._data / output_path(self.expe))
         self._inf_columns: tuple[str, ...] | None = None
         self._inf_rows = 0
+        self._project = project
+        self.model: Any = None
 
     # -- where the run stands ------------------------------------------------------
 
@@ -131,9 +142,62 @@ class ExpeFormat:
             pickle.dump(obj, f)
         return path
 
+    # -- the model ---------------------------------------------------------------------
+
+    @property
+    def model_file(self) -> Path:
+        """Where the experiment's model is saved: ``<output_path>.pk.gz``, as pymake."""
+        return Path(self.output_path + models.MODEL_SUFFIX)
+
+    def _pmk_project(self) -> PmkProject:
+        # Outside runlab's worker (a script built by hand) the project is the working dir's.
+        if self._project is None:
+            self._project = find_project()
+            if self._project is None:
+                raise UsageError(f"load_model: {Path.cwd()} is not in a pymake project")
+        return self._project
+
+    def load_model(self, load: bool = False) -> Any:
+        """Build the model the ``model`` setting names (``load=True``: read the saved one).
+
+        The model becomes ``self.model``, the one ``_write=True`` saves at the end.
+        """
+        project = self._pmk_project()
+        if load:
+            self.model = models.load(self.model_file, project.model_modules())
+            return self.model
+        ref = self.expe.get(models.MODEL_SETTING)
+        if not isinstance(ref, str) or not ref:
+            known = ", ".join(model_refs(project.models())) or f"none in {project.model_dir}"
+            raise UsageError(
+                f"load_model: the experiment's setting {models.MODEL_SETTING!r} must name a "
+                f"model, got {ref!r}; models: {known}"
+            )
+        try:
+            found = project.model(ref)
+        except UsageError as err:
+            raise UsageError(f"load_model: setting {models.MODEL_SETTING}={ref!r}: {err}") from None
+        self.model = models.build(found, self.expe)
+        return self.model
+
+    def write_model(self) -> Path | None:
+        """Save ``self.model`` to :attr:`model_file` (nothing without a loaded model)."""
+        if self.model is None:
+            return None
+        path = models.save(self.model, self.model_file)
+        if self.run is not None:
+            self.run.summary({"model_file": str(path)})
+        return path
+
     def close(self, *, ok: bool) -> None:
-        """End the experiment: a completed ``.inf`` gets its ``# terminated`` line."""
-        if ok and self._inf_columns is not None:
+        """End the experiment: a completed ``.inf`` gets its ``# terminated`` line, and
+        with ``_write`` the model is saved (after the action, so it holds the fitted state).
+        """
+        if not ok:
+            return
+        if self.expe.get(models.WRITE_SETTING):
+            self.write_model()
+        if self._inf_columns is not None:
             with Path(self.output_path + ".inf").open("a", encoding="utf-8") as f:
                 f.write(f"# {TERMINATED}\n")
 

@@ -45,3 +45,18 @@ class Reports(ExpeFormat):
     def report(self):
         """Save the settings of each experiment."""
         self.write_json(dict(self.expe))
+
+
+class Learn(ExpeFormat):
+    def train(self):
+        """Build the experiment's model and fit it."""
+        model = self.load_model()
+        model.fit()
+        print(f"fitted {type(model).__name__} {vars(model)}")
+
+    def resume(self):
+        """Fit the model an earlier run saved once more."""
+        model = self.load_model(load=True)
+        print(f"loaded {vars(model)}")
+        model.fit()
+        print(f"fitted {vars(model)}")

@@ -32,3 +32,9 @@ class Small(ExpDesign):
         opt=["sgd", "adam"], lr=[0.1, 0.01], _bind=["sgd.lr.0.01", "adam.lr.!0.01"],
         _refdir="binds", _repeat=[0, 1], _format="{opt}-{lr}",
     )  # fmt: skip
+
+
+class Models(ExpDesign):
+    learn = ExpTensor(model="Counter", K=[2, 3], _refdir="models", _format="{model}-{K}")
+    scaled = ExpSpace(model="counter.Scaled", alpha=0.5, _refdir="models", _format="scaled")
+    kept = ExpSpace(model="Counter", K=5, _write=True, _refdir="models", _format="kept")
