@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 from types import MappingProxyType
@@ -11,7 +10,7 @@ import pytest
 
 from runlab.canonical import canonical_json, config_hash, hash_text, json_encoder
 from runlab.design import Grid
-from runlab.design.expansion import paused_gc, private_params
+from runlab.design.expansion import private_params
 from runlab.launch.plan import run_key
 from runlab.tasks import CallableTask, CommandTask
 
@@ -94,20 +93,3 @@ def test_private_params_share_nothing_mutable():
     assert isinstance(copy_of_scalars, MappingProxyType) and copy_of_scalars == scalars
     axis_value.append(1)
     assert copy_of_nested == {"hidden": [64, 64]}
-
-
-def test_paused_gc_restores_the_collector_state():
-    assert gc.isenabled()
-    with paused_gc():
-        assert not gc.isenabled()
-        with paused_gc():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with paused_gc():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

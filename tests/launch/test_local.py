@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -275,6 +277,14 @@ def test_command_argv_uses_a_shell_only_when_needed():
         "python train.py --name 'a b'",
     ]
     assert command_argv("a && b") == ["/bin/sh", "-c", "a && b"]
+
+
+def test_a_command_without_shell_syntax_splits_as_shlex_does():
+    rng = random.Random(1)
+    chars = "ab 1\t\r-_.,/:+\u00a0\x0b\x0c\u00e9"
+    for _ in range(2000):
+        line = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
+        assert command_argv(line) == shlex.split(line), repr(line)
 
 
 def test_two_launchers_never_run_one_config_at_once(tmp_path):

@@ -43,6 +43,32 @@ def test_a_command_gets_its_own_session_an_empty_stdin_and_its_log(tmp_path):
     ]
 
 
+def _program(folder, name, text):
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(f"#!/bin/sh\necho {text}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_program_is_found_on_path_and_found_again_when_it_moves(tmp_path, monkeypatch):
+    first = _program(tmp_path / "a", "runlab-probe-tool", "first")
+    _program(tmp_path / "b", "runlab-probe-tool", "second")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'a'}:{tmp_path / 'b'}:{os.environ['PATH']}")
+    outputs = []
+    for _ in range(2):
+        fd = _log(tmp_path)
+        try:
+            assert spawn(["runlab-probe-tool"], log_fd=fd, env=dict(os.environ)).wait() == 0
+        finally:
+            os.close(fd)
+        outputs.append((tmp_path / "log").read_text().splitlines()[-1])
+        first.unlink(missing_ok=True)  # the program found first is gone: the next finds the other
+    assert outputs == ["first", "second"]
+    with pytest.raises(FileNotFoundError):
+        spawn(["runlab-no-such-tool"], log_fd=0, env=dict(os.environ))
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_command_gets_default_signals_and_an_empty_mask(tmp_path):
     # Python ignores SIGPIPE: a command must not inherit that (`yes | head` would hang).

@@ -18,7 +18,7 @@ import runlab
 from runlab.query import Column, DType, RunTable
 from runlab.query.analysis import varying_params
 from runlab.query.stats import Summary, stat_columns
-from runlab.query.table import Groups, order_key, paused_gc
+from runlab.query.table import Groups, order_key
 
 
 def close(a, b) -> bool:
@@ -109,21 +109,6 @@ def test_sort_in_one_pass_is_the_stable_multi_pass_sort(seed, descending):
     for names in (["a"], ["b", "a"], ["c", "b"], ["a", "b", "c"]):
         got = t.sort(names, descending=descending).values("i")
         assert list(got) == reference_sort(t, names, descending), names
-
-
-def test_paused_gc_restores_the_collector_and_nests():
-    import gc
-
-    assert gc.isenabled()
-    with paused_gc():
-        assert not gc.isenabled()
-        with paused_gc():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(KeyError), paused_gc():
-        raise KeyError("x")
-    assert gc.isenabled()
 
 
 @pytest.fixture(scope="module")

@@ -127,7 +127,7 @@ def _print_plan(plan: Any, *, as_json: bool) -> None:
     (``indent=`` would use the pure-Python one): a sweep of 100,000 configs prints in
     a fraction of a second instead of a minute, and the output still reads and greps.
     """
-    from runlab.design.expansion import paused_gc
+    from runlab.bulk import paused_gc
 
     with paused_gc():
         text = _plan_json(plan) if as_json else _plan_text(plan)

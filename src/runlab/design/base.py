@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from runlab.bulk import paused_gc
 from runlab.canonical import canonical_json, canonical_value, config_hash, hash_text
 from runlab.design.expansion import (
     Config,
     Dropped,
     DropReason,
     Expansion,
-    paused_gc,
     private_params,
 )
 from runlab.design.naming import RESERVED_FIELDS, Template, assign_names, varying_keys

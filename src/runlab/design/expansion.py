@@ -6,10 +6,8 @@ These are immutable values so that the planner, the launcher and a CLI printing
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import enum
-import gc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -48,29 +46,6 @@ class Config:
             "hash": self.hash,
             "params": to_jsonable(dict(self.params)),
         }
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large expansion or plan is built.
-
-    Expanding and planning 100,000 configs allocates millions of small objects that all
-    survive, and every burst of allocations makes the collector walk all of them again
-    (a third of the time, measured). They form no reference cycles, so nothing is
-    missed; the collector runs as usual once the block is left, and its next full
-    collection looks at them as at any other object.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            # Straight to the oldest generation: otherwise the first young collection
-            # after the block walks every object the block made, and later ones again.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})

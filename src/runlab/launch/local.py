@@ -17,7 +17,6 @@ import json
 import os
 import queue
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from runlab.launch.runfolder import (
 )
 from runlab.launch.slots import Slot
 from runlab.launch.spawn import Process, spawn
-from runlab.launch.steps import STEPS
+from runlab.launch.steps import STEPS, set_step
 from runlab.record import git as gitmod
 from runlab.record.layout import RunDir
 from runlab.record.parsers import metric_rules
@@ -48,6 +47,7 @@ from runlab.tasks import CallableTask, CommandTask
 
 # Characters that need a shell; a command without them is executed directly (no sh).
 _SHELL_SYNTAX = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n!]")
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")  # shlex's whitespace, not str.split's wider set
 TIMEOUT_EXIT_CODE = 124  # as coreutils `timeout` reports it
 _LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
@@ -76,10 +76,15 @@ class LaunchResult:
 
 
 def command_argv(line: str) -> list[str]:
-    """The argv for a rendered command: run directly when it needs no shell."""
+    """The argv for a rendered command: run directly when it needs no shell.
+
+    Without shell syntax there are no quotes, escapes or comments either, so
+    ``shlex.split`` would only split at its whitespace: done here with one regex, as
+    ``shlex`` reads a line character by character.
+    """
     if _SHELL_SYNTAX.search(line):
         return ["/bin/sh", "-c", line]
-    return shlex.split(line)
+    return [word for word in _SHLEX_SPACE.split(line) if word]
 
 
 class _Active:
@@ -248,19 +253,29 @@ class LocalLauncher:
         env: dict[str, str],
         deadline: float | None,
     ) -> Outcome:
-        """Execute the attempt's steps in order; the first that does not complete ends it."""
+        """Execute the attempt's steps in order; the first that does not complete ends it.
+
+        Each step's status reaches ``run.json`` with the next write: the first step is
+        recorded running as the attempt opens, a step's end together with the next
+        step's start, and the last step's end with the run's outcome (``close_attempt``).
+        So a launcher killed at any point leaves every step that completed before the
+        running one recorded completed, at one write per step.
+        """
         run_dir = steps.run_dir
         logs = os.path.join(run_dir.path, "logs")
         try:
             os.mkdir(logs)
         except FileExistsError:
             pass
+        first = True
         for name, line in entry.commands:
             if name not in steps.names:
                 continue  # completed in an earlier attempt
-            steps.record(name, RunStatus.RUNNING)
+            if not first:
+                steps.record(name, RunStatus.RUNNING)
+            first = False
             outcome = self._run_step(slot, run_dir, name, line, env, deadline)
-            steps.record(name, outcome.status, outcome.exit_code)
+            steps.update(name, outcome.status, outcome.exit_code)
             if outcome.status is not RunStatus.COMPLETED:
                 return outcome
         return Outcome(RunStatus.COMPLETED, 0)
@@ -423,9 +438,14 @@ class _Steps:
         return tuple(self.state.get(STEPS) or ())
 
     def record(self, name: str, status: RunStatus, exit_code: int | None = None) -> None:
+        """Set the step's status and write ``run.json`` now."""
         record_step(
             self.run_dir, self.state, self.template, name, status=status, exit_code=exit_code
         )
+
+    def update(self, name: str, status: RunStatus, exit_code: int | None = None) -> None:
+        """Set the step's status in the record only: the next write takes it to disk."""
+        set_step(self.state, self.template, name, status=status, exit_code=exit_code)
 
 
 def _judge(name: str, code: int, item: _Active, timeout: float | None) -> Outcome | None:

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from runlab.bulk import paused_gc
 from runlab.canonical import config_hash, hash_text, json_encoder
 from runlab.design import Config
-from runlab.design.expansion import paused_gc
 from runlab.design.naming import folder_name
 from runlab.launch.steps import completed_steps, pending_steps
 from runlab.record.files import read_json

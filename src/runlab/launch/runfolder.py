@@ -4,11 +4,16 @@ The launcher, not the task, owns a sweep run's status: ``run.json`` carries the
 launcher's pid, so a launcher killed with SIGKILL leaves its runs ``running`` with a dead
 pid, which every reader judges ``lost`` and the next ``runlab run`` runs again.
 
-Two launchers on the same store never run one config at once: a run folder is claimed
-by creating ``.claim`` exclusively (``O_EXCL``), and the record is read again after the
-claim, so a config another launcher completed a moment ago is not run twice. A claim
+Two launchers on the same store never run one config at once. A launcher that creates
+a run folder (``mkdir``, atomic everywhere) owns it: that ``mkdir`` is its claim, and the
+``run.json`` it writes a moment later (status ``running``, its host and pid) says whose
+it is. A launcher that finds the folder already there claims it by creating ``.claim``
+exclusively (``O_EXCL``) and reads the record again under that claim, so a config
+another launcher completed a moment ago is not run twice; it backs off from a folder
+whose ``running`` record has a live owner, and from a folder without a record that is
+younger than a minute (its creator is writing the record now). A claim or a record
 whose owner is gone (same host: pid dead; another host: no heartbeat for a minute) is
-taken over.
+taken over. So a new run costs no claim file, and a re-entered one costs one.
 
 A launcher killed with SIGKILL may leave its tasks running. Every task process gets
 ``RUNLAB_RUN_DIR`` in its environment, and children inherit it, so the next attempt
@@ -27,7 +32,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from runlab.canonical import config_hash, to_jsonable
 from runlab.launch.steps import (
@@ -47,6 +52,7 @@ from runlab.record.run import base_record, utc_iso
 from runlab.record.status import (
     LOST_AFTER_SECONDS,
     RunStatus,
+    is_lost,
     own_start_time,
     process_start_time,
 )
@@ -78,6 +84,9 @@ def _claim_text() -> bytes:
 
 
 _CLAIM: tuple[int, bytes] = (0, b"")
+# The claim files this process created and has not released: releasing a folder it
+# owns by its mkdir (no claim file) must not delete another launcher's claim in it.
+_HELD: set[str] = set()
 
 
 def claim(run_dir: RunDir) -> bool:
@@ -98,13 +107,19 @@ def claim(run_dir: RunDir) -> bool:
             os.write(fd, _claim_text())
         finally:
             os.close(fd)
+        _HELD.add(path)
         return True
     return False
 
 
 def release(run_dir: RunDir) -> None:
+    """Give up this process's claim file on ``run_dir``, if it holds one."""
+    path = os.path.join(run_dir.path, CLAIM_FILE)
+    if path not in _HELD:
+        return
+    _HELD.discard(path)
     try:
-        os.unlink(os.path.join(run_dir.path, CLAIM_FILE))
+        os.unlink(path)
     except FileNotFoundError:
         pass
 
@@ -177,12 +192,13 @@ def open_attempt(
     template: Sequence[str] = (),
     selected: Sequence[str] = (),
 ) -> tuple[RunDir, dict[str, Any]] | None:
-    """Claim and open the run folder for a new attempt; None when it must not run now.
+    """Create or claim the run folder and open a new attempt; None when it must not run now.
 
-    It must not run when another launcher holds it, or when (re-read after the claim)
-    it turns out completed with this key and ``force`` is off. ``params_hash`` is the
-    config's canonical hash when the caller has it (an expanded config does), so it is
-    not computed again per run.
+    It must not run when another launcher holds it (see the module docstring), or when
+    (re-read after the claim) it turns out completed with this key and ``force`` is off.
+    A new folder is removed again if opening it fails, so none is left without a record.
+    ``params_hash`` is the config's canonical hash when the caller has it (an expanded
+    config does), so it is not computed again per run.
 
     For a command task, ``template`` names every command of the template and
     ``selected`` the commands asked for, one per line of ``command``. The attempt
@@ -191,46 +207,124 @@ def open_attempt(
     keeps their lines. Only their logs move aside; the other commands' logs stay.
     """
     run_dir = layout.run_dir(run_id)
-    run_dir.path.mkdir(parents=True, exist_ok=True)
-    if not claim(run_dir):
-        return None
-    found = read_json(run_dir.run_json, default=None, warn=False)
-    previous = found if isinstance(found, dict) else None
-    if (
-        previous is not None
-        and previous.get("status") == RunStatus.RUNNING.value
-        and previous.get("host") == socket.gethostname()
-    ):  # its launcher died (the claim was free): its tasks may still be running
-        end_leftovers(run_dir, int(previous.get("pid") or 0))
-    steps = _steps(previous, key, template, selected, force=force)
-    if steps is None:
-        release(run_dir)
-        return None
-    state = gitmod.git_state()
-    params_json = to_jsonable(dict(params))
-    if template:
-        command = [line for step, line in zip(selected, command, strict=True) if step in steps]
-    record = base_record(
-        run_id,
-        name=name,
-        description="",
-        tags=None,
-        params_hash=params_hash or config_hash(params_json),
-        git=state.as_record() if state is not None else None,
-        command=command,
-        sweep=sweep,
-    )
-    record["key"] = key
-    carried = carried_commands(previous, template, key=key) if template else {}
+    fresh = _create(run_dir)
+    if fresh:
+        previous = None
+    else:
+        entered = _enter(run_dir)
+        if entered is False:
+            return None
+        previous = entered
+    try:
+        steps = _steps(previous, key, template, selected, force=force)
+        if steps is None:
+            release(run_dir)
+            return None
+        state = gitmod.git_state()
+        params_json = to_jsonable(dict(params))
+        if template:
+            command = [line for step, line in zip(selected, command, strict=True) if step in steps]
+        record = base_record(
+            run_id,
+            name=name,
+            description="",
+            tags=None,
+            params_hash=params_hash or config_hash(params_json),
+            git=state.as_record() if state is not None else None,
+            command=command,
+            sweep=sweep,
+        )
+        record["key"] = key
+        if template:
+            _plan_steps(run_dir, record, previous, template, steps)
+        elif previous is not None:
+            _keep_old_logs(run_dir, int(previous.get("attempt") or 1))
+        record = begin_attempt(
+            layout,
+            run_dir,
+            record,
+            params_json,
+            previous=previous,
+            git=state,
+            fresh=fresh,
+        )
+    except BaseException:
+        # Nothing half-made is left: a folder this call created goes, a claim is given up.
+        if fresh:
+            shutil.rmtree(run_dir.path, ignore_errors=True)
+        else:
+            release(run_dir)
+        raise
+    return run_dir, record
+
+
+def _plan_steps(
+    run_dir: RunDir,
+    record: dict[str, Any],
+    previous: dict[str, Any] | None,
+    template: Sequence[str],
+    steps: tuple[str, ...],
+) -> None:
+    """Put the attempt's steps in ``record``, the first one ``running``, and move old logs.
+
+    The first step starts right after the record is written, so it is recorded running
+    in that same write rather than in one more.
+    """
+    key = record["key"]
+    # begin_attempt sets the same number; the first step's entry needs it already
+    record["attempt"] = int(previous.get("attempt") or 1) + 1 if previous is not None else 1
+    carried = carried_commands(previous, template, key=key)
     if previous is not None:
         attempt = int(previous.get("attempt") or 1)
         written = {n: int(carried.get(n, {}).get("attempt") or attempt) for n in steps}
-        _keep_old_logs(run_dir, attempt, written if template else None)
-    if template:
-        record[COMMANDS] = carried
-        record[STEPS] = list(steps)
-    record = begin_attempt(layout, run_dir, record, params_json, previous=previous, git=state)
-    return run_dir, record
+        _keep_old_logs(run_dir, attempt, written)
+    record[COMMANDS] = carried
+    record[STEPS] = list(steps)
+    set_step(record, template, steps[0], status=RunStatus.RUNNING, exit_code=None)
+
+
+def _create(run_dir: RunDir) -> bool:
+    """Create the run folder; True if this call created it (and so owns it)."""
+    try:
+        os.mkdir(run_dir.path)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:  # the store itself is new
+        run_dir.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(run_dir.path)
+        except FileExistsError:
+            return False
+    return True
+
+
+def _enter(run_dir: RunDir) -> dict[str, Any] | Literal[False] | None:
+    """Claim an existing run folder; its record (None: none yet), False when it is not ours.
+
+    Not ours: another launcher holds its claim, or owns it by its ``mkdir`` (a live
+    ``running`` record, or no record yet in a folder younger than a minute).
+    """
+    try:
+        created = os.stat(run_dir.path).st_mtime  # before our claim file touches it
+    except FileNotFoundError:
+        created = 0.0
+    if not claim(run_dir):
+        return False
+    found = read_json(run_dir.run_json, default=None, warn=False)
+    previous = found if isinstance(found, dict) else None
+    if previous is None:
+        if time.time() - created <= LOST_AFTER_SECONDS:
+            release(run_dir)
+            return False
+        return None
+    if previous.get("status") == RunStatus.RUNNING.value:
+        if not is_lost(previous, run_dir.last_beat()):
+            release(run_dir)
+            return False
+        if previous.get("host") == socket.gethostname():
+            # its launcher died: its tasks may still be running
+            end_leftovers(run_dir, int(previous.get("pid") or 0))
+    return previous
 
 
 def _steps(

@@ -8,16 +8,23 @@ Popen would give it: a new session (so a run's whole tree can be signalled), ``/
 on stdin, the default handlers for the signals Python ignores (SIGPIPE, SIGXFSZ), an empty
 signal mask, and none of the launcher's files (Python opens them all close-on-exec).
 Elsewhere, Popen.
+
+A program named without a ``/`` is looked up on the launcher's ``PATH`` once per sweep,
+not by every spawn: ``posix_spawnp`` tries each ``PATH`` folder with an ``execve`` in
+the child, and a sweep runs the same few programs a thousand times. When the program
+found is gone by the time a run starts, that run looks it up again.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 # glibc implements POSIX_SPAWN_SETSID; other systems may not (os raises NotImplementedError).
 USE_POSIX_SPAWN = sys.platform.startswith("linux") and hasattr(os, "posix_spawnp")
@@ -77,17 +84,29 @@ def spawn(argv: Sequence[str], *, log_fd: int, env: Mapping[str, str]) -> Proces
             env=dict(env),
             start_new_session=True,
         )
-    pid = os.posix_spawnp(
-        argv[0],
-        list(argv),
-        env,
-        file_actions=[
+    options: dict[str, Any] = {
+        "file_actions": [
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, log_fd, 1),
             (os.POSIX_SPAWN_DUP2, log_fd, 2),
         ],
-        setsid=True,
-        setsigdef=_DEFAULT_SIGNALS,
-        setsigmask=(),
-    )
-    return SpawnedProcess(pid)
+        "setsid": True,
+        "setsigdef": _DEFAULT_SIGNALS,
+        "setsigmask": (),
+    }
+    program = _found(argv[0], os.environ.get("PATH"))
+    if program is not None:
+        try:
+            return SpawnedProcess(os.posix_spawn(program, list(argv), env, **options))
+        except (FileNotFoundError, PermissionError):  # changed since: search as ever
+            _found.cache_clear()
+    return SpawnedProcess(os.posix_spawnp(argv[0], list(argv), env, **options))
+
+
+@functools.lru_cache(maxsize=64)
+def _found(name: str, path: str | None) -> str | None:
+    """Where ``posix_spawnp`` would find ``name`` on ``path``; None: let it search itself."""
+    if not path or "/" in name:
+        return None
+    found = shutil.which(name, path=path)
+    return os.path.abspath(found) if found else None

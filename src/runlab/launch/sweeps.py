@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from runlab.bulk import paused_gc
 from runlab.design import Config
-from runlab.design.expansion import paused_gc
 from runlab.design.overrides import apply_overrides, select_only
 from runlab.design.sweep import Sweep
 from runlab.design.sweepfile import load_sweep

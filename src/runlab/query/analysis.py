@@ -31,6 +31,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from runlab.bulk import paused_gc
 from runlab.errors import UsageError
 from runlab.query.stats import stat_columns
 from runlab.query.table import (
@@ -40,7 +41,6 @@ from runlab.query.table import (
     RunTable,
     group_rows,
     order_key,
-    paused_gc,
 )
 from runlab.query.types import DType
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from runlab.bulk import paused_gc
 from runlab.errors import RunNotFound, UsageError
 from runlab.query.analysis import Grouping, Mode, best_rows
 from runlab.query.expr import resolve_column
@@ -28,7 +29,7 @@ from runlab.query.extras import (
     store_of,
 )
 from runlab.query.postgres import Mirror
-from runlab.query.table import Column, RunTable, paused_gc
+from runlab.query.table import Column, RunTable
 from runlab.query.types import DType
 from runlab.record.reader import RunReader
 from runlab.store import Store

@@ -12,40 +12,20 @@ which is how sorting, grouping and DataFrame building want it.
 
 from __future__ import annotations
 
-import gc
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from runlab.bulk import paused_gc
 from runlab.errors import ColumnNotFound
 from runlab.query.expr import resolve_column
 from runlab.query.types import DType
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while a table of many rows is built.
-
-    Reading 100,000 runs makes a tuple per row, per group key and per sort key: every
-    few hundred of them start a collection, and the older ones walk every live object
-    (0.2 s of a 0.8 s groupby). Those tuples hold numbers and strings: no cycles to
-    find. Also a decorator (``@paused_gc()``).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 # How a group's numeric column is summed up; others only get a count.
