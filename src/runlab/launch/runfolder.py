@@ -246,7 +246,6 @@ def open_attempt(
             params_json,
             previous=previous,
             git=state,
-            fresh=fresh,
         )
     except BaseException:
         # Nothing half-made is left: a folder this call created goes, a claim is given up.

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runlab.canonical import to_jsonable
-from runlab.record.files import atomic_write_json, atomic_write_text, write_new_json
+from runlab.record.files import atomic_write_json, atomic_write_text
 from runlab.record.git import GitState
 from runlab.record.layout import RunDir, StoreLayout
 
@@ -26,13 +26,8 @@ def begin_attempt(
     previous: Mapping[str, Any] | None,
     git: GitState | None,
     defaults: Mapping[str, Any] | None = None,
-    fresh: bool = False,
 ) -> dict[str, Any]:
     """Write params, git patch and ``run.json`` (status running) for a new attempt.
-
-    ``fresh``: the caller has just created the folder, empty. Until ``run.json`` exists
-    every reader skips the folder, so ``params.json`` is written in place, without the
-    temp file and rename that a folder readers may be looking at needs.
 
     ``record`` is a fresh :func:`~runlab.record.run.base_record`; with a ``previous``
     record of the same folder, the attempt continues it: attempt + 1, the first start
@@ -56,7 +51,7 @@ def begin_attempt(
         # a diff). This attempt writes its own below when it has one.
         run_dir.error_txt.unlink(missing_ok=True)
         run_dir.git_diff.unlink(missing_ok=True)
-    (write_new_json if fresh else atomic_write_json)(run_dir.params_json, params)
+    atomic_write_json(run_dir.params_json, params)
     if defaults is not None:
         atomic_write_json(run_dir.defaults_json, to_jsonable(dict(defaults)))
     if git is not None and git.dirty and git.diff:

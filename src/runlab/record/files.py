@@ -111,15 +111,6 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any) -> None:
     atomic_write_text(path, dumps(data) + "\n")
 
 
-def write_new_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Create ``path`` (which must not exist) holding ``data``, written in place.
-
-    Only for a file no reader looks at yet (in a run folder that has no ``run.json``):
-    it saves the rename of :func:`atomic_write_json`, the costliest call of a write.
-    """
-    _write_and_close(os.open(path, _CREATE, 0o666), (dumps(data) + "\n").encode("utf-8"))
-
-
 def _write_and_close(fd: int, data: bytes) -> None:
     try:
         view = memoryview(data)
