@@ -258,18 +258,20 @@ def test_a_killed_launcher_leaves_completed_commands_completed(tmp_path: Path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
     argv = [sys.executable, "-m", "runlab", "run", "s.yaml"]
     launcher = subprocess.Popen(argv, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
-    end = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < end and launcher.poll() is None:
-        time.sleep(0.05)
-    assert started.exists()
-    launcher.send_signal(signal.SIGKILL)
-    launcher.wait(timeout=60)
-    (run_json,) = (tmp_path / "runs").glob("*/run.json")
-    assert read_json(run_json)["commands"] == {
-        "train": {"status": "completed", "exit_code": 0, "attempt": 1},
-        "test": {"status": "running", "exit_code": None, "attempt": 1},
-    }
-    gate.touch()
+    try:
+        end = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < end and launcher.poll() is None:
+            time.sleep(0.05)
+        assert started.exists()
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait(timeout=60)
+        (run_json,) = (tmp_path / "runs").glob("*/run.json")
+        assert read_json(run_json)["commands"] == {
+            "train": {"status": "completed", "exit_code": 0, "attempt": 1},
+            "test": {"status": "running", "exit_code": None, "attempt": 1},
+        }
+    finally:
+        gate.touch()  # the orphaned command ends, whatever was asserted
     again = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert lines(tmp_path / "count-train") == ["train"]  # not run again
