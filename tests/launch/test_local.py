@@ -241,19 +241,23 @@ def test_launcher_stopped_mid_sweep_then_run_again_completes_each_config_once(tm
     command = f"sh -c 'echo $$ > {pids}/{{x}}; {wait}; echo finished {{x}}'"
     argv = [sys.executable, str(script), str(store_root), command]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    _wait_for(lambda: len(list(pids.iterdir())) >= 2)
-    started = {int(p.read_text()) for p in pids.iterdir()}
-    proc.send_signal(sig)
-    proc.wait(timeout=60)
-    if sig == signal.SIGTERM:
-        for pid in started:
-            _wait_gone(pid)  # no orphan survives
-    statuses = {
-        d.name: RunReader(d).status.value for d in store_root.iterdir() if (d / "run.json").exists()
-    }
-    expected = "interrupted" if sig == signal.SIGTERM else "lost"
-    assert sorted(statuses.values()) == [expected, expected]
-    gate.touch()
+    try:
+        _wait_for(lambda: len(list(pids.iterdir())) >= 2)
+        started = {int(p.read_text()) for p in pids.iterdir()}
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        if sig == signal.SIGTERM:
+            for pid in started:
+                _wait_gone(pid)  # no orphan survives
+        statuses = {
+            d.name: RunReader(d).status.value
+            for d in store_root.iterdir()
+            if (d / "run.json").exists()
+        }
+        expected = "interrupted" if sig == signal.SIGTERM else "lost"
+        assert sorted(statuses.values()) == [expected, expected]
+    finally:
+        gate.touch()  # leftover commands end, whatever was asserted
     rerun = subprocess.run(
         [sys.executable, str(script), str(store_root), command],
         capture_output=True,
