@@ -12,7 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from runlab.errors import RunlabError, UsageError
+from runlab.compat import command_exit_code
+from runlab.errors import UsageError
 
 PROG = "runlab-meticulous"
 EXAMPLE = """\
@@ -68,14 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (0, or 2 for a user error)."""
     args = build_parser().parse_args(argv)
-    try:
-        _run(args)
-    except RunlabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BrokenPipeError:  # `... | head`: the reader left; not an error
-        sys.stderr.close()
-    return 0
+    return command_exit_code(lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> None:

@@ -25,9 +25,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from runlab.compat import command_exit_code
 from runlab.compat.pymake.expand import DEFAULT_EXPE
 from runlab.compat.pymake.project import PmkProject, find_project
-from runlab.errors import RunlabError, UsageError
+from runlab.errors import UsageError
 
 COMMANDS = ("run", "show", "path", "diff")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -37,14 +38,7 @@ EXTENSIONS = ("inf", "json", "pk.gz")
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code."""
     warnings.formatwarning = _warning_line
-    try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
-    except RunlabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except BrokenPipeError:  # `... | head`: the reader left; not an error
-        sys.stderr.close()
-        return 0
+    return command_exit_code(lambda: _main(list(sys.argv[1:] if argv is None else argv)))
 
 
 def _warning_line(message: Any, *args: Any, **kwargs: Any) -> str:
