@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runlab.cli import cli
-from runlab.cli.common import STORE_ARG, names, pass_store, plural, warnings_as_lines
-from runlab.cli.terminal import print_table
+from runlab.cli.common import STORE_ARG, names, pass_store, warnings_as_lines
+from runlab.cli.terminal import print_table, report
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -89,7 +89,17 @@ def best(
     with warnings_as_lines():
         runs = _selected(store, store_path, where, search)
         table = runs.best(metric, mode=mode, by=names(by))
-        _output(table, export_path, as_json)
+        if export_path is not None:
+            from runlab.query.export import export
+
+            export(table, export_path)
+    report(
+        table,
+        export_path=export_path,
+        as_json=as_json,
+        empty="no runs with that metric",
+        show=lambda: print_table(table, grouped=False),
+    )
 
 
 @cli.command("table", short_help="Tabulate a metric by rows x columns, mean±std over seeds.")
@@ -158,19 +168,19 @@ def table(
         data = pivot.table()
         if export_path is not None:
             pivot.export(export_path)
-    if as_json:
-        from runlab.query.export import records_json
 
-        click.echo(records_json(data), nl=False)
-    if export_path is not None:
-        click.echo(f"wrote {plural(len(data), 'row')} to {export_path}", err=True)
-    elif not as_json:
-        if not len(data):
-            click.echo("no runs match" if where or search else "no runs")
-            return
+    def show() -> None:
         print_table(_marked(pivot), grouped=False)
         if pivot.best:
             click.echo(f"* best in its row ({'highest' if mode == 'max' else 'lowest'})")
+
+    report(
+        data,
+        export_path=export_path,
+        as_json=as_json,
+        empty="no runs match" if where or search else "no runs",
+        show=show,
+    )
 
 
 def _marked(pivot: Any) -> Any:
@@ -194,23 +204,6 @@ def _marked(pivot: Any) -> Any:
     ]
     data = tuple(tuple(r[j] or None for r in texts) for j in range(len(columns)))
     return RunTable(columns, data)
-
-
-def _output(table: Any, export_path: Path | None, as_json: bool) -> None:
-    if export_path is not None:
-        from runlab.query.export import export
-
-        export(table, export_path)
-        click.echo(f"wrote {plural(len(table), 'row')} to {export_path}", err=True)
-    if as_json:
-        from runlab.query.export import records_json
-
-        click.echo(records_json(table), nl=False)
-    elif export_path is None:
-        if len(table):
-            print_table(table, grouped=False)
-        else:
-            click.echo("no runs with that metric")
 
 
 @cli.command("tag", short_help="Set or remove tags of a run.")

@@ -13,7 +13,7 @@ import click
 
 from runlab.cli import cli
 from runlab.cli.common import STORE_ARG, names, pass_store, plural, warnings_as_lines
-from runlab.cli.terminal import print_table
+from runlab.cli.terminal import print_table, report
 from runlab.errors import UsageError
 from runlab.store import Store
 
@@ -162,17 +162,13 @@ def ls(
             from runlab.query.export import export
 
             export(table, export_path)
-    if as_json:
-        from runlab.query.export import records_json
-
-        click.echo(records_json(table), nl=False)
-    if export_path is not None:
-        click.echo(f"wrote {plural(len(table), 'row')} to {export_path}", err=True)
-    elif not as_json:
-        if not len(table):
-            click.echo("no runs match" if where or search else "no runs")
-        else:
-            print_table(table, grouped=bool(view.groupby or view.over))
+    report(
+        table,
+        export_path=export_path,
+        as_json=as_json,
+        empty="no runs match" if where or search else "no runs",
+        show=lambda: print_table(table, grouped=grouped),
+    )
 
 
 @cli.command("index")

@@ -8,8 +8,11 @@ takes seconds over 10,000 rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import click
 
 from runlab.cli.common import plural
 
@@ -19,6 +22,33 @@ if TYPE_CHECKING:
 MAX_CELL = 40  # a wider cell is cut with "…"
 MIN_CELL = 12  # columns are cut down to this at most: narrower shows too little
 GAP = 3  # rich's SIMPLE_HEAD box puts three characters between columns
+
+
+def report(
+    table: RunTable,
+    *,
+    export_path: Path | None,
+    as_json: bool,
+    empty: str,
+    show: Callable[[], None],
+) -> None:
+    """Print what a table command made (and has exported): JSON, a note, or the table.
+
+    ``--json`` prints the records; an export says where it wrote (on stderr, so JSON
+    stays clean) and shows no table; otherwise ``show()`` prints the table, or ``empty``
+    when no row is left.
+    """
+    if as_json:
+        from runlab.query.export import records_json
+
+        click.echo(records_json(table), nl=False)
+    if export_path is not None:
+        click.echo(f"wrote {plural(len(table), 'row')} to {export_path}", err=True)
+    elif not as_json:
+        if len(table):
+            show()
+        else:
+            click.echo(empty)
 
 
 def print_table(table: RunTable, *, grouped: bool) -> None:
