@@ -28,7 +28,7 @@ from runlab.canonical import config_hash
 from runlab.errors import StoreError
 from runlab.importers.source import Found, SourceError, SourceRun
 from runlab.record.attempt import begin_attempt
-from runlab.record.files import atomic_write_json, atomic_write_text
+from runlab.record.files import atomic_write_json, atomic_write_text, replacing
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.run import base_record, utc_iso
 from runlab.record.status import RunStatus
@@ -190,14 +190,8 @@ def _copy(origin: Path, target: Path) -> None:
     except OSError as exc:
         raise SourceError(origin, "unreadable file", exc.strerror or str(exc)) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with source, tmp.open("wb") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with source, replacing(target) as tmp, tmp.open("wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
 
 
 def _delete_stale(run_dir: RunDir, written: set[str], before: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from runlab.errors import UsageError
 from runlab.project.config import CONFIG_FILE, PYPROJECT, config_in, parse_toml, shown
+from runlab.record.files import replacing
 
 
 @dataclass(frozen=True)
@@ -105,13 +106,8 @@ def config_text(table: str | None = None) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     """Write ``text`` as it is (no newline translation) to a temp file, then rename it."""
-    temp = path.with_name(f".{path.name}.runlab-tmp")
-    try:
-        with open(temp, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    with replacing(path) as temp, open(temp, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
 
 
 def init_project(folder: str | os.PathLike[str] = ".", *, bare: bool = False) -> InitResult:

@@ -25,7 +25,6 @@ import html
 import io
 import itertools
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +34,7 @@ from typing import Any
 from runlab.errors import UsageError
 from runlab.query.table import RunTable
 from runlab.query.types import DType
-from runlab.record.files import atomic_write_text
+from runlab.record.files import atomic_write_text, replacing
 
 PARQUET_HINT = "pip install 'runlab[parquet]'"
 
@@ -272,13 +271,8 @@ def write_parquet(table: RunTable, path: Path) -> None:
         col.name: _arrow(pa, values, col.dtype)
         for col, values in zip(table.columns, table.data, strict=True)
     }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(path) as tmp:
         pq.write_table(pa.table(arrays), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _arrow(pa: Any, values: tuple[Any, ...], dtype: DType) -> Any:

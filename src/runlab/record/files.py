@@ -8,6 +8,7 @@ only appended to; a torn last line (a crash mid-write) is skipped on read with a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -103,6 +104,24 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        raise
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temp file beside ``path`` for a writer that needs a path (pickle, savefig, parquet).
+
+    When the block ends well the temp file replaces ``path`` whole; when it fails the
+    temp file is removed: readers see the old file or the new one, never half, and
+    nothing half-written is left behind.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from runlab.errors import UsageError
+from runlab.record.files import atomic_write_text
 
 INDEX_FILE = "index.db"
 CHANGED_DIR = ".changed"
@@ -247,11 +248,8 @@ class StoreLayout:
     def _write_hint(self, n: int) -> None:
         # A plain write may be torn by a concurrent writer; _next_hint then falls back
         # to the scan, so the hint is written atomically only to keep it cheap.
-        hint = self.root / NEXT_ID_FILE
-        tmp = self.root / f".next-id.{os.getpid()}.tmp"
         try:
-            tmp.write_text(str(n))
-            os.replace(tmp, hint)
+            atomic_write_text(self.root / NEXT_ID_FILE, str(n))
         except OSError:
             pass
 

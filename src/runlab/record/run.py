@@ -31,7 +31,7 @@ from runlab.canonical import to_jsonable
 from runlab.errors import UsageError
 from runlab.record import hooks
 from runlab.record.capture import Capture
-from runlab.record.files import atomic_write_json, atomic_write_text, read_json
+from runlab.record.files import atomic_write_json, atomic_write_text, read_json, replacing
 from runlab.record.flusher import FLUSHER, WAKE_AT
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.metrics import Point, format_points
@@ -225,11 +225,8 @@ class Run:
                 ...
                 run.checkpoint({"epoch": epoch + 1})
         """
-        path = self._run_dir.checkpoint
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
+        with replacing(self._run_dir.checkpoint) as tmp, open(tmp, "wb") as f:
             pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
 
     def restore(self, default: Any = None) -> Any:
         """The last state saved with :meth:`checkpoint` in this run folder, else ``default``."""
@@ -366,10 +363,8 @@ def save_artifact(run_dir: RunDir, obj: Any, name: str, *, format: str = "json")
         atomic_write_json(path, obj)
     else:
         opener = gzip.open if format == "gzip" else open
-        tmp = path.with_name(f".{path.name}.tmp")
-        with opener(tmp, "wb") as f:
+        with replacing(path) as tmp, opener(tmp, "wb") as f:
             pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
     # load_artifact tries the formats in a fixed order, so an older save of the same
     # name in another format would shadow this one: remove it.
     for other in _SAVE_SUFFIXES.values():

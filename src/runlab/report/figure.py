@@ -9,12 +9,12 @@ nodes), and no global list of open figures keeps them alive.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import UsageError
+from runlab.record.files import replacing
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -189,11 +189,5 @@ def save_figure(fig: Figure, path: Path, *, dpi: int) -> None:
     import matplotlib
 
     fmt = image_format(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with matplotlib.rc_context(_SAVE_RC):
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_NO_DATE[fmt])
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, matplotlib.rc_context(_SAVE_RC):
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_NO_DATE[fmt])

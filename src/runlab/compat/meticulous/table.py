@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import UsageError
 from runlab.query import Column, DType, RunTable
+from runlab.record.files import replacing
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,12 +124,10 @@ def export(frame: pd.DataFrame, path: Path) -> Path:
 
     path = Path(path)
     if check_export(path) == PICKLE_SUFFIX:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            frame.to_pickle(tmp)
-            os.replace(tmp, path)
+            with replacing(path) as tmp:
+                frame.to_pickle(tmp)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
         return path
     return write(to_table(frame), path)

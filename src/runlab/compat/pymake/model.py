@@ -27,13 +27,10 @@ the models it saved.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import inspect
-import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +39,7 @@ from typing import Any
 
 from runlab.errors import UsageError
 from runlab.imports import FILE_MODULE_PREFIX, from_file
+from runlab.record.files import replacing
 
 MODEL_SETTING = "model"
 WRITE_SETTING = "_write"
@@ -116,15 +114,8 @@ def build(model: Model, expe: Mapping[str, Any]) -> Any:
 def save(obj: Any, path: Path) -> Path:
     """Pickle and gzip ``obj`` to ``path`` atomically: readers see the old file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as f:
-            pickle.dump(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as tmp, gzip.open(tmp, "wb") as f:
+        pickle.dump(obj, f)
     return path
 
 
