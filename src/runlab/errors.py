@@ -64,3 +64,8 @@ class CommandNotExecutable(RunlabError):
 
 class StoreError(RunlabError):
     """The store folder cannot be read or written as runlab needs."""
+
+
+def warning_line(message: object, *args: object, **kwargs: object) -> str:
+    """``warnings.formatwarning`` for commands: each warning is one ``warning: ...`` line."""
+    return f"warning: {message}\n"

@@ -14,12 +14,8 @@ import warnings
 import click
 
 from runlab.cli.common import leaving
-from runlab.errors import RunlabError
+from runlab.errors import RunlabError, warning_line
 from runlab.store import DEFAULT_STORE, STORE_ENV, Store
-
-
-def _format_warning(message, category, filename, lineno, line=None):  # type: ignore[no-untyped-def]
-    return f"warning: {message}\n"
 
 
 class RunlabFailure(click.ClickException):
@@ -70,7 +66,7 @@ def cli(ctx: click.Context, store: str) -> None:
       runlab ls --where "params.lr > 0.01 and status == 'completed'" --sort metrics.acc --desc
       runlab show 7
     """
-    warnings.formatwarning = _format_warning
+    warnings.formatwarning = warning_line
     if ctx.get_parameter_source("store") is click.core.ParameterSource.DEFAULT:
         from runlab.project import project_store
 

@@ -28,7 +28,7 @@ from typing import Any
 from runlab.compat import command_exit_code
 from runlab.compat.pymake.expand import DEFAULT_EXPE
 from runlab.compat.pymake.project import PmkProject, find_project
-from runlab.errors import UsageError
+from runlab.errors import UsageError, warning_line
 
 COMMANDS = ("run", "show", "path", "diff")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -37,12 +37,8 @@ EXTENSIONS = ("inf", "json", "pk.gz")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code."""
-    warnings.formatwarning = _warning_line
+    warnings.formatwarning = warning_line
     return command_exit_code(lambda: _main(list(sys.argv[1:] if argv is None else argv)))
-
-
-def _warning_line(message: Any, *args: Any, **kwargs: Any) -> str:
-    return f"warning: {message}\n"
 
 
 def _main(argv: list[str]) -> int:
