@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from runlab.bulk import paused_gc
 from runlab.errors import UsageError
-from runlab.query.stats import stat_columns
+from runlab.query.stats import stat_matrix
 from runlab.query.table import (
     GROUP_SIZE,
     Column,
     Groups,
+    Rows,
     RunTable,
     group_rows,
     order_key,
@@ -178,7 +179,7 @@ def group_keys(
 
 @paused_gc()
 def aggregate(
-    table: RunTable,
+    table: RunTable | Rows,
     keys: Sequence[str],
     values: Sequence[str],
     *,
@@ -202,13 +203,13 @@ def aggregate(
     columns.append(Column(GROUP_SIZE, "group", DType.INT))
     data.append(tuple(np.bincount(ids, minlength=len(groups)).tolist()))
     fields = [s.value for s in chosen]
-    for name in values:
+    computed = stat_matrix(table.numbers(values), ids, len(groups), fields)
+    for name, by_stat in zip(values, computed, strict=True):
         col = table.column(name)
-        computed = stat_columns(table.values(name), ids, len(groups), fields)
         for stat in chosen:
             dtype = DType.INT if stat is Stat.N else DType.FLOAT
             columns.append(Column(f"{name}_{stat}", col.kind, dtype, source=name))
-            data.append(computed[stat.value])
+            data.append(by_stat[stat.value])
     return RunTable(tuple(columns), tuple(data)).sort(keys)
 
 
@@ -255,22 +256,16 @@ class Grouping:
             names = [c.name for c in runs.columns if c.kind == "metrics" and c.dtype.numeric]
         keys = self.keys()
         extra = [self.over] if self.over else []
-        table = runs.fetch(list(dict.fromkeys([*keys, *extra, *names])), ordered=False)
-        return aggregate(table, keys, names, over=self.over, stats=stats)
+        rows = runs.fetch_rows(list(dict.fromkeys([*keys, *extra, *names])))
+        return aggregate(rows, keys, names, over=self.over, stats=stats)
 
 
-def warn_groups(table: RunTable, groups: Groups, keys: Sequence[str], over: str) -> None:
+def warn_groups(table: RunTable | Rows, groups: Groups, keys: Sequence[str], over: str) -> None:
     """Warn when every group holds one run, or when runs of a group share an ``over`` value."""
     samples = table.values(over)
     singletons = 1 < len(groups) == len(table)
     if singletons and len({_hashable(v) for v in samples}) > 1:
-        named = ", ".join(keys[:5]) + (f", … {len(keys) - 5} more" if len(keys) > 5 else "")
-        warnings.warn(
-            f"every group holds one run: the keys ({named}) tell all runs apart; "
-            "leave a param that is not a setting out with ignore (--ignore)",
-            UserWarning,
-            stacklevel=4,
-        )
+        warnings.warn(singleton_warning(keys), UserWarning, stacklevel=4)
         return
     if table.column(over).dtype in (DType.JSON, DType.MIXED):
         samples = tuple(_hashable(v) for v in samples)
@@ -279,13 +274,24 @@ def warn_groups(table: RunTable, groups: Groups, keys: Sequence[str], over: str)
     for rows in groups.members():
         if len({samples[i] for i in rows}) < len(rows):
             repeated = _first_repeat(samples[i] for i in rows)
-            where = ", ".join(f"{k}={table.values(k)[rows[0]]!r}" for k in keys) or "all runs"
-            warnings.warn(
-                f"group {where}: several runs have {over}={repeated!r}; each counts as a sample",
-                UserWarning,
-                stacklevel=4,
-            )
+            key = {k: table.values(k)[rows[0]] for k in keys}
+            warnings.warn(repeat_warning(key, over, repeated), UserWarning, stacklevel=4)
             return
+
+
+def singleton_warning(keys: Sequence[str]) -> str:
+    """The warning for groups of one run each: the keys tell every run apart."""
+    named = ", ".join(keys[:5]) + (f", … {len(keys) - 5} more" if len(keys) > 5 else "")
+    return (
+        f"every group holds one run: the keys ({named}) tell all runs apart; "
+        "leave a param that is not a setting out with ignore (--ignore)"
+    )
+
+
+def repeat_warning(key: dict[str, Any], over: str, repeated: Any) -> str:
+    """The warning for a group (``key``: its key values) where runs share an ``over`` value."""
+    where = ", ".join(f"{k}={v!r}" for k, v in key.items()) or "all runs"
+    return f"group {where}: several runs have {over}={repeated!r}; each counts as a sample"
 
 
 def _first_repeat(values: Iterable[Any]) -> Any:

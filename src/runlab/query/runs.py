@@ -29,7 +29,7 @@ from runlab.query.extras import (
     store_of,
 )
 from runlab.query.postgres import Mirror
-from runlab.query.table import Column, RunTable
+from runlab.query.table import Column, Rows, RunTable
 from runlab.query.types import DType
 from runlab.record.reader import RunReader
 from runlab.store import Store
@@ -141,6 +141,10 @@ class Runs:
         """Each public column's :class:`DType`, in table order."""
         return {c.name: c.dtype for c in self.columns}
 
+    def column(self, name: str) -> Column:
+        """The column called ``name`` exactly (KeyError if there is none)."""
+        return self._by_name[name]
+
     # -- narrowing ----------------------------------------------------------------------
     def where(self, condition: str | sa.ColumnElement[bool]) -> Runs:
         """The runs among these for which ``condition`` holds (conditions add up with AND).
@@ -216,6 +220,13 @@ class Runs:
         columns = [self._by_name[self.resolve(n)] for n in names]
         stmt = self.sql_select(*(self._table.c[c.name] for c in columns))
         return RunTable.from_rows(columns, self.execute(self._ordered(stmt) if ordered else stmt))
+
+    def fetch_rows(self, names: Iterable[str]) -> Rows:
+        """The selected runs' columns ``names`` as :class:`Rows`, in the order SQLite finds
+        them (grouping sorts the groups, not the runs)."""
+        columns = [self._by_name[self.resolve(n)] for n in names]
+        stmt = self.sql_select(*(self._table.c[c.name] for c in columns))
+        return Rows(columns, self.execute(stmt))
 
     def df(self) -> pd.DataFrame:
         """The selected runs as a DataFrame, one row per run, dtypes from the column types.

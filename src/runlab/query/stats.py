@@ -67,15 +67,8 @@ def stat_columns(
     *,
     level: float = CONFIDENCE,
 ) -> dict[str, tuple[float | int | None, ...]]:
-    """The :class:`Summary` ``fields`` of each group of ``values``, field by field.
-
-    ``ids`` gives each value's group (``0 <= id < groups``; a numpy array, or a
-    sequence); None is a missing value, not counted. The statistics follow
-    :meth:`Summary.of`'s conventions, computed for all groups at once in numpy (a
-    groupby over seeds of 100,000 runs is 20,000 groups of five values: a Python call
-    per group would cost more than reading the runs), and only those asked for. The
-    sums are plain float sums, which may differ from ``Summary.of``'s exact ``fsum``
-    in the last digit; ``std`` is two-pass (the deviations from the group's mean).
+    """The :class:`Summary` ``fields`` of each group of ``values`` (one column; see
+    :func:`stat_matrix`).
 
     Usage::
 
@@ -84,46 +77,81 @@ def stat_columns(
     """
     import numpy as np
 
+    matrix = np.array(values, dtype=np.float64).reshape(-1, 1)  # None becomes NaN in C
+    (result,) = stat_matrix(matrix, ids, groups, fields, level=level)
+    return result
+
+
+def stat_matrix(
+    values: Any,
+    ids: Any,
+    groups: int,
+    fields: Iterable[str],
+    *,
+    level: float = CONFIDENCE,
+) -> list[dict[str, tuple[float | int | None, ...]]]:
+    """Per column of ``values`` (a float array, one row per run, NaN = missing), the
+    :class:`Summary` ``fields`` of each group.
+
+    ``ids`` gives each row's group (``0 <= id < groups``, every group holding a row).
+    The statistics follow :meth:`Summary.of`'s conventions, computed for all groups
+    and columns at once in numpy (a groupby over seeds of 100,000 runs is 20,000
+    groups of five values: a Python call per group would cost more than reading the
+    runs), and only those asked for. The rows are put in group order once and each
+    sum is one ``reduceat``; sums are plain float sums in row order, which may differ
+    from ``Summary.of``'s exact ``fsum`` in the last digit; ``std`` is two-pass (the
+    deviations from the group's mean).
+    """
+    import numpy as np
+
     wanted = list(dict.fromkeys(fields))
     unknown = [f for f in wanted if f not in Summary._fields]
     if unknown:
         raise ValueError(f"stat_columns: no statistic {unknown[0]!r}")
+    width = values.shape[1]
     if not groups:
-        return {f: () for f in wanted}
+        return [{f: () for f in wanted} for _ in range(width)]
     g = np.asarray(ids, dtype=np.intp)
-    x = np.array(values, dtype=np.float64)  # None becomes NaN in numpy's C loop
+    order = np.argsort(g, kind="stable")  # stable: each group's sums go in row order
+    x = values[order]
+    starts = np.searchsorted(g[order], np.arange(groups))
     present = ~np.isnan(x)
-    n = np.bincount(g[present], minlength=groups)
-    counts = n.tolist()
+    n = np.add.reduceat(present.astype(np.intp), starts, axis=0)
     out: dict[str, Any] = {"n": n}
     with np.errstate(invalid="ignore", divide="ignore"):
         x0 = np.where(present, x, 0.0)
-        mean = np.bincount(g, weights=x0, minlength=groups) / n
+        mean = np.add.reduceat(x0, starts, axis=0) / n
         out["mean"] = mean
         if {"std", "sem", "ci_low", "ci_high"} & set(wanted):
-            deviation = np.where(present, x0 - mean[g], 0.0)
-            m2 = np.bincount(g, weights=deviation * deviation, minlength=groups)
+            sizes = np.diff(np.append(starts, len(x)))
+            deviation = np.where(present, x0 - np.repeat(mean, sizes, axis=0), 0.0)
+            m2 = np.add.reduceat(deviation * deviation, starts, axis=0)
             out["std"] = np.sqrt(m2 / (n - 1))
             out["sem"] = out["std"] / np.sqrt(n)
         if {"ci_low", "ci_high"} & set(wanted):
             p = 1 - (1 - level) / 2
-            t = np.array([t_quantile(p, k - 1) if k > 1 else 0.0 for k in counts])
+            quantiles = {k: t_quantile(p, k - 1) for k in np.unique(n).tolist() if k > 1}
+            t = np.vectorize(lambda k: quantiles.get(k, 0.0), otypes=[np.float64])(n)
             out.update(ci_low=mean - t * out["sem"], ci_high=mean + t * out["sem"])
-    for field, pick, start in (("min", np.fmin, np.inf), ("max", np.fmax, -np.inf)):
-        if field in wanted:
-            extreme = np.full(groups, start)
-            pick.at(extreme, g, x)  # fmin and fmax pass NaN (missing) over
-            out[field] = extreme
+        if "min" in wanted:
+            out["min"] = np.fmin.reduceat(x, starts, axis=0)  # fmin passes NaN (missing) over
+        if "max" in wanted:
+            out["max"] = np.fmax.reduceat(x, starts, axis=0)
     # Summary.of leaves out what one value (std and beyond) or none (the rest) cannot give.
     enough = {"n": 0, "mean": 1, "min": 1, "max": 1}
-    result: dict[str, tuple[float | int | None, ...]] = {}
-    for field in wanted:
-        column = out[field].tolist()
-        need = enough.get(field, 2)
-        if need and min(counts) < need:
-            column = [v if k >= need else None for v, k in zip(column, counts, strict=True)]
-        result[field] = tuple(column)
-    return result
+    results: list[dict[str, tuple[float | int | None, ...]]] = []
+    for j in range(width):
+        counts = n[:, j].tolist()
+        fewest = min(counts)
+        result = {}
+        for field in wanted:
+            column = out[field][:, j].tolist()
+            need = enough.get(field, 2)
+            if need and fewest < need:
+                column = [v if k >= need else None for v, k in zip(column, counts, strict=True)]
+            result[field] = tuple(column)
+        results.append(result)
+    return results
 
 
 @lru_cache(maxsize=1024)
