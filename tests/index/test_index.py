@@ -205,3 +205,21 @@ def test_killed_run_is_lost_in_the_index_without_an_end_time(store, tmp_path):
 def test_listing_a_missing_store_is_a_usage_error(tmp_path):
     with pytest.raises(runlab.UsageError, match="no store at"):
         Store.at(tmp_path / "nope").index()
+
+
+def test_an_index_from_before_the_config_key_gets_it_from_its_own_columns(store):
+    """Migration 0004 fills ``_config`` from the stored params: the keys ingest computes."""
+    for params in ({"lr": 0.1, "seed": 0}, {"lr": 0.1, "seed": 1}, {"lr": 1.0, "flag": True}):
+        record(store.root, params, {"acc": 0.5})
+    index = Index(store.layout)
+    index.refresh()
+    ingested = {r["id"]: r["_config"] for r in rows(index)}
+    assert ingested["1"] == ingested["2"] != ingested["3"]
+    with index.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE runs DROP COLUMN _config")
+        conn.exec_driver_sql("DELETE FROM migrations WHERE name = '0004_config'")
+    index.close()
+    migrated = Index(store.layout)
+    assert {r["id"]: r["_config"] for r in rows(migrated)} == ingested
+    table = runlab.load(store.root).groupby(over="params.seed").agg("acc", stats=["n"])
+    assert table.rows() == [(True, 1.0, 1, 1), (None, 0.1, 2, 2)]

@@ -12,7 +12,7 @@ import random
 import warnings
 
 import pytest
-from query_helpers import record
+from query_helpers import fail, record
 
 import runlab
 from runlab.query import Column, DType, RunTable
@@ -151,3 +151,60 @@ def test_varying_params_past_the_rounds_of_narrowing(tmp_path):
         "params.d",
         *(f"params.p{k:02d}" for k in range(1, 12)),
     ]
+
+
+def test_stat_columns_of_empty_groups_first_between_and_last():
+    got = stat_columns([1.0, 3.0, 5.0], [1, 1, 3], 5, ["n", "mean", "std", "min", "max"])
+    assert got["n"] == (0, 2, 0, 1, 0)
+    assert got["mean"] == (None, 2.0, None, 5.0, None)
+    assert got["std"] == (None, 2**0.5, None, None, None)
+    assert (got["min"], got["max"]) == ((None, 1.0, None, 5.0, None), (None, 3.0, None, 5.0, None))
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory: pytest.TempPathFactory):
+    """Configurations over seeds whose params compare in every way grouping must know."""
+    store = tmp_path_factory.mktemp("configs") / "runs"
+    acc = iter(0.5 + i / 100 for i in range(100))
+    for seed in range(3):
+        record(store, {"model": "cnn", "lr": 0.1, "seed": seed}, {"acc": next(acc)})
+    record(store, {"model": "cnn", "lr": 1, "seed": 0}, {"acc": next(acc)})  # 1 is 1.0
+    record(store, {"model": "cnn", "lr": 1.0, "seed": 1}, {"acc": next(acc)})
+    record(store, {"model": "mlp", "drop": None, "seed": 0}, {"acc": next(acc)})  # None is
+    record(store, {"model": "mlp", "seed": 1}, {"acc": next(acc)})  # ... a missing param
+    for layers, seed in (([64, 64], 0), ([64, 64], 1), ([32], 0)):
+        record(store, {"model": "mlp", "layers": layers, "seed": seed}, {"acc": next(acc)})
+    for flag, seed in ((True, 0), (True, 1), (False, 0)):
+        record(store, {"model": "rnn", "flag": flag, "seed": seed}, {"acc": next(acc)})
+    record(store, {"model": "gru", "seed": 0}, {"acc": next(acc)})
+    record(store, {"model": "gru", "seed": 0}, {"acc": None})  # a repeated seed: a warning
+    fail(store, {"model": "cnn", "lr": 0.1, "seed": 3}, {"acc": next(acc)})
+    return store
+
+
+@pytest.mark.parametrize("listed", [(), ("params.model",), ("status",)])
+def test_groupby_over_seed_by_the_stored_config_key_is_the_plain_grouping(configs, listed):
+    from runlab.index.rows import CONFIG_COLUMN
+
+    fast = runlab.load(configs)
+    plain = runlab.load(configs, translate={"/nowhere/": "/elsewhere/"})  # no stored key
+    assert CONFIG_COLUMN in fast.sql_table.c and CONFIG_COLUMN not in plain.sql_table.c
+    results = []
+    for runs in (fast, plain):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = runs.groupby(list(listed), over="params.seed").agg("acc")
+        results.append((table.names, table.rows(), [str(w.message) for w in caught]))
+    assert results[0] == results[1]
+    names, rows, messages = results[0]
+    assert names[: len(listed)] == list(listed)
+    assert len(rows) == (9 if listed == ("status",) else 8)
+    assert len(rows) == (9 if listed == ("status",) else 8)  # a failed run is apart by status
+    by_model = {}
+    for row in rows:
+        by_model.setdefault(row[names.index("params.model")], []).append(row[names.index("runs")])
+    assert by_model["cnn"][-2:] == [2, 1] if listed == ("status",) else by_model["cnn"] == [4, 2]
+    assert by_model["mlp"] == [1, 2, 2]  # [32], [64, 64], and None beside a missing drop
+    assert by_model["rnn"] == [1, 2] and by_model["gru"] == [2]
+    assert len(messages) == 1 and "params.model='gru'" in messages[0]
+    assert messages[0].endswith(": several runs have params.seed=0; each counts as a sample")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlab.errors import StoreError, UsageError
 from runlab.index import search
-from runlab.index.rows import SEARCH_KEY, run_row
+from runlab.index.rows import CONFIG_COLUMN, SEARCH_KEY, run_row
 from runlab.index.schema import FIXED_COLUMNS, KINDS, migrate
 from runlab.record.layout import StoreLayout, id_sort_key
 from runlab.record.status import RunStatus, is_lost
@@ -104,7 +104,8 @@ class Index:
         """A SQLAlchemy Table of the runs table with every public and dynamic column."""
         import sqlalchemy as sa
 
-        cols = [sa.Column(name) for name in (*FIXED_COLUMNS, "_seq", *self.columns())]
+        internal = ("_seq", CONFIG_COLUMN)
+        cols = [sa.Column(name) for name in (*FIXED_COLUMNS, *internal, *self.columns())]
         return sa.Table("runs", sa.MetaData(), *cols)
 
     # -- keeping fresh --------------------------------------------------------------

@@ -13,15 +13,18 @@ params, as words.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runlab.record.files import read_json
 from runlab.record.layout import RunDir
 
+CONFIG_COLUMN = "_config"  # the hash of a run's params but the seed: see config_key
+SEED_PARAM = "params.seed"
 NOTES_FILE = "notes.md"  # appended to by `runlab note`; never written by the run itself
 SEARCH_KEY = "_search"  # not a column: the ingest moves it to the search table
 
@@ -55,6 +58,27 @@ def sql_value(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, str):
         return value, "str"
     return json.dumps(value, sort_keys=True), "json"
+
+
+def config_key(params: Iterable[tuple[str, Any]]) -> str:
+    """The hash of a run's stored param values (``params.<key>``, SQL value) but the seed.
+
+    Runs with equal keys differ at most in ``params.seed``: they are one configuration
+    of ``groupby(over="params.seed")``, which then groups by this one column instead of
+    reading every varying param of every run. It must group exactly as comparing the
+    stored values does (:class:`runlab.query.table.Groups`): a missing value and a
+    missing param are the same (both left out), ``1`` and ``1.0`` are equal (an
+    integral float hashes as the int), and so are a bool and its 0/1 (stored as ints).
+    """
+    items = []
+    for column, value in sorted(params):
+        if value is None or column == SEED_PARAM:
+            continue
+        if type(value) is float and value.is_integer():
+            value = int(value)
+        items.append((column, value))
+    text = json.dumps(items, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def search_fields(
@@ -151,6 +175,9 @@ def run_row(run_dir: RunDir) -> tuple[dict[str, Any], dict[str, str]] | None:
                 types[column] = type_name
             else:
                 types.setdefault(column, "")
+    row[CONFIG_COLUMN] = config_key(
+        (column, value) for column, value in row.items() if column.startswith("params.")
+    )
     row[SEARCH_KEY] = search_fields(
         row["name"],
         row["description"],

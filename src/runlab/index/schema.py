@@ -42,6 +42,7 @@ INTERNAL_COLUMNS: tuple[str, ...] = (
     "_pid_start",
     "_params_hash",
     "_key",
+    "_config",
 )
 
 KINDS = ("params", "metrics", "tags")
@@ -100,10 +101,29 @@ def _search(conn: Connection) -> None:
     create(conn)
 
 
+def _config(conn: Connection) -> None:
+    # groupby(over="params.seed") groups 100,000 runs by one column of hashes (see
+    # index.rows.config_key) instead of every varying param: computed here from the
+    # param values the index already holds, so an existing index needs no rescan.
+    from runlab.index.rows import CONFIG_COLUMN, config_key
+
+    conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {CONFIG_COLUMN} TEXT")
+    names = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(runs)")]
+    params = [n for n in names if n.startswith("params.")]
+    selected = ", ".join(['"id"', *(f'"{n}"' for n in params)])
+    keys = [
+        (config_key(zip(params, values, strict=True)), run_id)
+        for run_id, *values in conn.exec_driver_sql(f"SELECT {selected} FROM runs").fetchall()
+    ]
+    if keys:
+        conn.exec_driver_sql(f"UPDATE runs SET {CONFIG_COLUMN} = ? WHERE id = ?", keys)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("0001_initial", _initial),
     ("0002_sweep_key", _sweep_key),
     ("0003_search", _search),
+    ("0004_config", _config),
 )
 
 

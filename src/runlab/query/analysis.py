@@ -19,6 +19,13 @@ first such group).
 ``_ci_high`` (95 % Student t interval), plus the group's run count ``runs``. Groups are
 ordered by their keys, missing values last.
 
+**Speed.** Over ``params.seed`` (the key ``repeat`` adds) the groups are the index's
+per-configuration keys (:func:`runlab.index.rows.config_key`, a hash of a run's params
+but its seed, stored at ingest): 100,000 runs are read with a few values each, and one
+run per group for its keys. Any other ``over``, ``ignore``, translated or computed
+params, and a PostgreSQL mirror group the runs by their key values in Python; both
+give the same table.
+
 **Best.** ``runs.best(metric, mode="min", by=[...])`` is, per distinct value of ``by``
 (or over all runs), the run with the lowest (``min``) or highest (``max``) value;
 runs missing the metric are skipped, ties go to the first run in row order.
@@ -187,30 +194,96 @@ def aggregate(
     stats: Sequence[Stat | str] = ALL_STATS,
 ) -> RunTable:
     """One row per group of ``keys``: the run count and ``stats`` of each of ``values``."""
-    chosen = [_stat(s) for s in stats]
+    _check_numeric(table, values)
+    groups = Groups.of(table, keys)
+    return _summed(table, groups, table.take(groups.firsts), keys, values, over, stats)
+
+
+def _check_numeric(table: RunTable | Rows | Runs, values: Sequence[str]) -> None:
     for name in values:
         col = table.column(name)
         if not col.dtype.numeric:
             raise UsageError(f"{name} holds {col.dtype} values: only numbers have a mean")
+
+
+def _summed(
+    rows: RunTable | Rows,
+    groups: Groups,
+    firsts: RunTable,
+    keys: Sequence[str],
+    values: Sequence[str],
+    over: str | None,
+    stats: Sequence[Stat | str],
+) -> RunTable:
+    """The table of ``groups`` of ``rows``: keys (from ``firsts``, each group's first
+    row), run count and ``stats`` of ``values``, ordered by the keys."""
     import numpy as np
 
-    groups = Groups.of(table, keys)
+    chosen = [_stat(s) for s in stats]
     if over is not None:
-        warn_groups(table, groups, keys, over)
+        warn_groups(rows, groups, firsts, keys, over)
     ids = np.asarray(groups.ids, dtype=np.intp)
-    columns = [table.column(k) for k in keys]
-    data = groups.first_values(table, keys)
+    columns = [firsts.column(k) for k in keys]
+    data = [firsts.values(k) for k in keys]
     columns.append(Column(GROUP_SIZE, "group", DType.INT))
     data.append(tuple(np.bincount(ids, minlength=len(groups)).tolist()))
     fields = [s.value for s in chosen]
-    computed = stat_matrix(table.numbers(values), ids, len(groups), fields)
+    computed = stat_matrix(rows.numbers(values), ids, len(groups), fields)
     for name, by_stat in zip(values, computed, strict=True):
-        col = table.column(name)
+        col = rows.column(name)
         for stat in chosen:
             dtype = DType.INT if stat is Stat.N else DType.FLOAT
             columns.append(Column(f"{name}_{stat}", col.kind, dtype, source=name))
             data.append(by_stat[stat.value])
     return RunTable(tuple(columns), tuple(data)).sort(keys)
+
+
+@paused_gc()
+def _aggregate_configs(
+    runs: Runs, listed: Sequence[str], values: Sequence[str], stats: Sequence[Stat | str]
+) -> RunTable | None:
+    """``groupby(listed, over="params.seed").agg(values)``, grouped by the index's
+    per-configuration key; None when some run has no key.
+
+    The runs of a configuration differ only in their seed, so the hash of their params
+    but the seed (:func:`runlab.index.rows.config_key`, stored at ingest) tells the
+    groups apart in one column: 100,000 runs are read with a few values each instead
+    of every varying param. Only each group's first run is then read whole, for its
+    keys; and the params that vary among those runs are the ones that vary among all
+    (two runs differing in a param other than the seed are in two groups), so no scan
+    looks for them. Listed keys that are not params (``status``) group beside the key.
+    """
+    from runlab.index.rows import CONFIG_COLUMN, SEED_PARAM
+    from runlab.query.extras import ROWID
+    from runlab.query.view import varying_params as varying_in
+
+    extra = [k for k in listed if runs.column(k).kind != "params"]
+    named = [runs.column(n) for n in dict.fromkeys([*extra, SEED_PARAM, *values])]
+    columns = [Column(CONFIG_COLUMN, "run", DType.STR), Column(ROWID, "run", DType.INT), *named]
+    t = runs.sql_table
+    rows = Rows(columns, runs.execute(runs.sql_select(*(t.c[c.name] for c in columns))))
+    if None in rows.values(CONFIG_COLUMN):
+        return None
+    groups = Groups.of(rows, [CONFIG_COLUMN, *extra])
+    params = [c.name for c in runs.columns if c.kind == "params"]
+    firsts = _runs_at(runs, groups.first_values(rows, [ROWID])[0], [*params, *extra])
+    keys = group_keys(listed, SEED_PARAM, varying_in(firsts))
+    return _summed(rows, groups, firsts, keys, values, SEED_PARAM, stats)
+
+
+def _runs_at(runs: Runs, rowids: Sequence[int], names: Sequence[str]) -> RunTable:
+    """The columns ``names`` of the runs at ``rowids``, in that order (each once)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from runlab.query.extras import ROWID
+
+    t = runs.sql_table
+    each = sa.func.json_each(sa.literal(json.dumps(rowids), sa.String)).table_valued("value")
+    stmt = runs.sql_select(t.c[ROWID], *(t.c[n] for n in names)).where(t.c[ROWID] == each.c.value)
+    found = {row[0]: row[1:] for row in runs.execute(stmt)}
+    return RunTable.from_rows([runs.column(n) for n in names], [found[i] for i in rowids])
 
 
 def best_rows(table: RunTable, metric: str, *, mode: Mode, by: Sequence[str] = ()) -> RunTable:
@@ -254,14 +327,26 @@ class Grouping:
             names = [runs.resolve(c) for c in columns]
         else:
             names = [c.name for c in runs.columns if c.kind == "metrics" and c.dtype.numeric]
+        _check_numeric(runs, names)
+        from runlab.index.rows import CONFIG_COLUMN, SEED_PARAM  # runlab.index imports SQLAlchemy
+
+        if self.over == SEED_PARAM and not self.ignore and CONFIG_COLUMN in runs.sql_table.c:
+            grouped = _aggregate_configs(runs, self.listed, names, stats)
+            if grouped is not None:
+                return grouped
         keys = self.keys()
         extra = [self.over] if self.over else []
         rows = runs.fetch_rows(list(dict.fromkeys([*keys, *extra, *names])))
         return aggregate(rows, keys, names, over=self.over, stats=stats)
 
 
-def warn_groups(table: RunTable | Rows, groups: Groups, keys: Sequence[str], over: str) -> None:
-    """Warn when every group holds one run, or when runs of a group share an ``over`` value."""
+def warn_groups(
+    table: RunTable | Rows, groups: Groups, firsts: RunTable, keys: Sequence[str], over: str
+) -> None:
+    """Warn when every group holds one run, or when runs of a group share an ``over`` value.
+
+    ``firsts`` holds each group's keys (its first row), to name the group.
+    """
     samples = table.values(over)
     singletons = 1 < len(groups) == len(table)
     if singletons and len({_hashable(v) for v in samples}) > 1:
@@ -271,10 +356,10 @@ def warn_groups(table: RunTable | Rows, groups: Groups, keys: Sequence[str], ove
         samples = tuple(_hashable(v) for v in samples)
     if len(set(zip(groups.ids, samples, strict=True))) == len(table):
         return  # the common case, decided in C: no group repeats a sample
-    for rows in groups.members():
+    for g, rows in enumerate(groups.members()):
         if len({samples[i] for i in rows}) < len(rows):
             repeated = _first_repeat(samples[i] for i in rows)
-            key = {k: table.values(k)[rows[0]] for k in keys}
+            key = {k: firsts.values(k)[g] for k in keys}
             warnings.warn(repeat_warning(key, over, repeated), UserWarning, stacklevel=4)
             return
 

@@ -259,6 +259,9 @@ def all_ids(index: Index) -> list[str]:
         return [r[0] for r in rows]
 
 
+ROWID = "_rowid"  # the runs table's rowid, in the source: a lookup by it is one B-tree
+
+
 def source(
     index: Index,
     columns: tuple[Column, ...],
@@ -273,6 +276,8 @@ def source(
     ``_seq`` for ordering. SQLite flattens it into the queries that use it.
     """
     import sqlalchemy as sa
+
+    from runlab.index.rows import CONFIG_COLUMN
 
     table = index.table()
     translated = {c.name for c in columns if c.kind in KINDS and "str" in c.types}
@@ -303,6 +308,11 @@ def source(
             expr = table.c[name]
         picked.append(expr.label(name))
     picked.append(table.c["_seq"].label("_seq"))
+    # The stored per-configuration key holds the stored params: it groups these runs
+    # only when no param is translated or computed here.
+    if not translation and not any(c.kind == "params" for c in computed.columns):
+        picked.append(table.c[CONFIG_COLUMN].label(CONFIG_COLUMN))
+    picked.append(sa.literal_column("runs.rowid").label(ROWID))  # what finds a run fastest
     stmt = sa.select(*picked)
     if extra is not None:
         stmt = stmt.select_from(table.outerjoin(extra, extra.c.id == table.c["id"]))

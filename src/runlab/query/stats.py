@@ -93,7 +93,7 @@ def stat_matrix(
     """Per column of ``values`` (a float array, one row per run, NaN = missing), the
     :class:`Summary` ``fields`` of each group.
 
-    ``ids`` gives each row's group (``0 <= id < groups``, every group holding a row).
+    ``ids`` gives each row's group (``0 <= id < groups``; a group may hold no row).
     The statistics follow :meth:`Summary.of`'s conventions, computed for all groups
     and columns at once in numpy (a groupby over seeds of 100,000 runs is 20,000
     groups of five values: a Python call per group would cost more than reading the
@@ -114,18 +114,26 @@ def stat_matrix(
     g = np.asarray(ids, dtype=np.intp)
     order = np.argsort(g, kind="stable")  # stable: each group's sums go in row order
     x = values[order]
-    starts = np.searchsorted(g[order], np.arange(groups))
+    sizes = np.bincount(g, minlength=groups)
+    filled = np.flatnonzero(sizes)  # reduceat cannot sum an empty slice: those stay empty
+    starts = np.searchsorted(g[order], filled)
+
+    def per_group(ufunc: Any, a: Any, empty: Any) -> Any:
+        out = np.full((groups, width), empty, dtype=a.dtype)
+        out[filled] = ufunc.reduceat(a, starts, axis=0)
+        return out
+
     present = ~np.isnan(x)
-    n = np.add.reduceat(present.astype(np.intp), starts, axis=0)
+    n = per_group(np.add, present.astype(np.intp), 0)
     out: dict[str, Any] = {"n": n}
     with np.errstate(invalid="ignore", divide="ignore"):
         x0 = np.where(present, x, 0.0)
-        mean = np.add.reduceat(x0, starts, axis=0) / n
+        mean = per_group(np.add, x0, 0.0) / n
         out["mean"] = mean
         if {"std", "sem", "ci_low", "ci_high"} & set(wanted):
-            sizes = np.diff(np.append(starts, len(x)))
-            deviation = np.where(present, x0 - np.repeat(mean, sizes, axis=0), 0.0)
-            m2 = np.add.reduceat(deviation * deviation, starts, axis=0)
+            each_mean = np.repeat(mean[filled], sizes[filled], axis=0)
+            deviation = np.where(present, x0 - each_mean, 0.0)
+            m2 = per_group(np.add, deviation * deviation, 0.0)
             out["std"] = np.sqrt(m2 / (n - 1))
             out["sem"] = out["std"] / np.sqrt(n)
         if {"ci_low", "ci_high"} & set(wanted):
@@ -133,10 +141,10 @@ def stat_matrix(
             quantiles = {k: t_quantile(p, k - 1) for k in np.unique(n).tolist() if k > 1}
             t = np.vectorize(lambda k: quantiles.get(k, 0.0), otypes=[np.float64])(n)
             out.update(ci_low=mean - t * out["sem"], ci_high=mean + t * out["sem"])
-        if "min" in wanted:
-            out["min"] = np.fmin.reduceat(x, starts, axis=0)  # fmin passes NaN (missing) over
+        if "min" in wanted:  # fmin and fmax pass NaN (missing) over
+            out["min"] = per_group(np.fmin, x, np.nan)
         if "max" in wanted:
-            out["max"] = np.fmax.reduceat(x, starts, axis=0)
+            out["max"] = per_group(np.fmax, x, np.nan)
     # Summary.of leaves out what one value (std and beyond) or none (the rest) cannot give.
     enough = {"n": 0, "mean": 1, "min": 1, "max": 1}
     results: list[dict[str, tuple[float | int | None, ...]]] = []
