@@ -156,8 +156,8 @@ def ls(
             runs = runs.where(condition)
         if search:
             runs = runs.search(search)
-        grouped = bool(view.groupby or view.over)  # groups are sorted by their keys
-        table = view.apply(runs.fetch(view.needed(runs), ordered=not grouped))
+        grouped = bool(view.groupby or view.over)
+        table = view.listing(runs)
         if export_path is not None:
             from runlab.query.export import export
 

@@ -197,7 +197,6 @@ class RunTable:
         n = len(self)
         return self.take(range(max(0, n - count), n))
 
-    @paused_gc()
     def group(self, keys: Iterable[str], *, over: Iterable[str] | None = None) -> RunTable:
         """One row per distinct value of ``keys``: their count and aggregates of ``over``.
 
@@ -207,38 +206,50 @@ class RunTable:
         rows. Groups are ordered by their keys, missing keys last (they are kept).
         ``over`` defaults to the params, metrics and tags that are not keys.
         """
-        import numpy as np
+        return group_table(self, keys, over=over)
 
-        from runlab.query.stats import stat_columns
 
-        names = [self.resolve(k) for k in keys]
-        if over is None:
-            over = [c.name for c in self.columns if c.kind in ("params", "metrics", "tags")]
-        over = [n for n in (self.resolve(o) for o in over) if n not in names]
-        groups = Groups.of(self, names)
-        ids = np.asarray(groups.ids, dtype=np.intp)
-        columns = [self.column(n) for n in names]
-        data = groups.first_values(self, names)
-        columns.append(Column(GROUP_SIZE, "group", DType.INT))
-        sizes = np.bincount(ids, minlength=len(groups))
-        data.append(tuple(sizes.tolist()))
-        for name in over:
-            col = self.column(name)
-            values = self.values(name)
-            if col.dtype.numeric:
-                computed = stat_columns(values, ids, len(groups), ("mean", "std", "n"))
-                computed["count"] = computed.pop("n")
-            elif None in values:
+@paused_gc()
+def group_table(
+    source: RunTable | Rows, keys: Iterable[str], *, over: Iterable[str] | None = None
+) -> RunTable:
+    """:meth:`RunTable.group` of a table, or of :class:`Rows` read for it (no columns built)."""
+    import numpy as np
+
+    from runlab.query.stats import stat_matrix
+
+    names = [source.resolve(k) for k in keys]
+    if over is None:
+        over = [c.name for c in source.columns if c.kind in ("params", "metrics", "tags")]
+    over = [n for n in (source.resolve(o) for o in over) if n not in names]
+    groups = Groups.of(source, names)
+    ids = np.asarray(groups.ids, dtype=np.intp)
+    columns = [source.column(n) for n in names]
+    data = groups.first_values(source, names)
+    columns.append(Column(GROUP_SIZE, "group", DType.INT))
+    sizes = np.bincount(ids, minlength=len(groups))
+    data.append(tuple(sizes.tolist()))
+    numeric = [n for n in over if source.column(n).dtype.numeric]
+    fields = ("mean", "std", "n")
+    summed = stat_matrix(source.numbers(numeric), ids, len(groups), fields)
+    stats = dict(zip(numeric, summed, strict=True))
+    for name in over:
+        col = source.column(name)
+        if name in stats:
+            computed = {**stats[name], "count": stats[name]["n"]}
+        else:
+            values = source.values(name)
+            if None in values:
                 missing = np.equal(np.array(values, dtype=object), None)
                 counts = sizes - np.bincount(ids[missing], minlength=len(groups))
                 computed = {"count": tuple(counts.tolist())}
             else:
                 computed = {"count": data[len(names)]}
-            for stat in NUMERIC_STATS if col.dtype.numeric else ("count",):
-                dtype = DType.INT if stat == "count" else DType.FLOAT
-                columns.append(Column(f"{name}_{stat}", col.kind, dtype, source=name))
-                data.append(computed[stat])
-        return RunTable(tuple(columns), tuple(data)).sort(names)
+        for stat in NUMERIC_STATS if col.dtype.numeric else ("count",):
+            dtype = DType.INT if stat == "count" else DType.FLOAT
+            columns.append(Column(f"{name}_{stat}", col.kind, dtype, source=name))
+            data.append(computed[stat])
+    return RunTable(tuple(columns), tuple(data)).sort(names)
 
 
 @dataclass(frozen=True)
@@ -298,6 +309,14 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def resolve(self, name: str) -> str:
+        """The column ``name`` means: exact, or a short name (as :meth:`RunTable.resolve`)."""
+        return resolve_column(name.strip(), self.names)
 
     def column(self, name: str) -> Column:
         return self.columns[self._positions[name]]

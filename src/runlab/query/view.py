@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from runlab.errors import ColumnNotFound, UsageError
 from runlab.query import analysis
 from runlab.query.analysis import Stat, aggregate, group_keys
-from runlab.query.table import RunTable
+from runlab.query.table import Rows, RunTable, group_table
 from runlab.query.types import DType
 
 if TYPE_CHECKING:
@@ -101,7 +101,21 @@ class View:
             wanted = {*fixed, *dynamic, *named}
         return [c.name for c in runs.columns if c.name in wanted]
 
-    def apply(self, table: RunTable) -> RunTable:
+    def listing(self, runs: Runs) -> RunTable:
+        """The table of ``runs`` this view shows, read with only the columns it needs.
+
+        Groups are made from the rows as read (no table of every run is built), and
+        over ``params.seed`` by the index's configuration keys (see
+        :mod:`runlab.query.analysis`).
+        """
+        if self.over:
+            grouping = runs.groupby(list(self.groupby), over=self.over, ignore=list(self.ignore))
+            return self._shape(grouping.agg(stats=OVER_STATS), None)
+        if self.groupby:
+            return self.apply(runs.fetch_rows(self.needed(runs)))
+        return self.apply(runs.fetch(self.needed(runs)))
+
+    def apply(self, table: RunTable | Rows) -> RunTable:
         """``table`` grouped, sorted, cut and narrowed as this view says."""
         shown = varying_columns(table) if self.varying else default_columns(table)
         if self.over:
@@ -125,16 +139,21 @@ class View:
             # what the groups are compared on first: metrics, then params, tags, duration
             rank = {"metrics": 0, "params": 1, "tags": 2}
             over.sort(key=lambda n: rank.get(table.column(n).kind, 3))
-            table = table.group(keys, over=over)
+            table = group_table(table, keys, over=over)
             shown = table.names
+        assert isinstance(table, RunTable)  # Rows are only ever grouped
+        return self._shape(table, shown)
+
+    def _shape(self, table: RunTable, shown: list[str] | None) -> RunTable:
+        """Sorted, cut to the tail and narrowed to the columns (``shown`` by default)."""
         if self.sort:
             table = table.sort(self.sort, descending=self.descending)
         if self.tail is not None:
             table = table.tail(self.tail)
-        return table.select(self.columns or shown)
+        return table.select(self.columns or shown or table.names)
 
 
-def default_columns(table: RunTable) -> list[str]:
+def default_columns(table: RunTable | Rows) -> list[str]:
     """The columns ``runlab ls`` shows when not told (see the module docstring)."""
     names = [n for n in DEFAULT_FIXED if n in table.names]
     if STORE in table.names and len(set(table.values(STORE))) > 1:
@@ -145,7 +164,7 @@ def default_columns(table: RunTable) -> list[str]:
     return names
 
 
-def varying_columns(table: RunTable) -> list[str]:
+def varying_columns(table: RunTable | Rows) -> list[str]:
     """``id``, ``name``, ``status``, the params that differ between rows, and the metrics."""
     names = [n for n in VARYING_FIXED if n in table.names]
     names += varying_params(table)
@@ -153,13 +172,13 @@ def varying_columns(table: RunTable) -> list[str]:
     return names
 
 
-def varying_params(table: RunTable) -> list[str]:
+def varying_params(table: RunTable | Rows) -> list[str]:
     """The params columns holding more than one distinct value (missing is a value)."""
     constant = set(_constant(table, ("params",)))
     return [c.name for c in table.columns if c.kind == "params" and c.name not in constant]
 
 
-def _constant(table: RunTable, kinds: tuple[str, ...]) -> list[str]:
+def _constant(table: RunTable | Rows, kinds: tuple[str, ...]) -> list[str]:
     """The columns of ``kinds`` that hold one value (or none) in every row."""
     out = []
     for col in table.columns:
@@ -174,6 +193,6 @@ def _constant(table: RunTable, kinds: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _aggregated(table: RunTable, name: str) -> bool:
+def _aggregated(table: RunTable | Rows, name: str) -> bool:
     """Whether a group sums this column up: dynamic columns and the duration do."""
     return table.column(name).kind in ("params", "metrics", "tags") or name == "duration"
