@@ -352,16 +352,36 @@ def warn_groups(
     if singletons and len({_hashable(v) for v in samples}) > 1:
         warnings.warn(singleton_warning(keys), UserWarning, stacklevel=4)
         return
+    if _no_repeats(table.column(over).dtype, samples, groups):
+        return  # the common case: no group repeats a sample
     if table.column(over).dtype in (DType.JSON, DType.MIXED):
         samples = tuple(_hashable(v) for v in samples)
-    if len(set(zip(groups.ids, samples, strict=True))) == len(table):
-        return  # the common case, decided in C: no group repeats a sample
     for g, rows in enumerate(groups.members()):
         if len({samples[i] for i in rows}) < len(rows):
             repeated = _first_repeat(samples[i] for i in rows)
             key = {k: firsts.values(k)[g] for k in keys}
             warnings.warn(repeat_warning(key, over, repeated), UserWarning, stacklevel=4)
             return
+
+
+def _no_repeats(dtype: DType, samples: Sequence[Any], groups: Groups) -> bool:
+    """Whether no group holds one sample twice, decided without a Python loop.
+
+    Integer samples (seeds) pair with their group in one int64 each, counted by numpy;
+    others as (group, value) tuples in a set.
+    """
+    if dtype is DType.INT and samples and None not in samples:
+        import numpy as np
+
+        values = np.array(samples, dtype=np.int64)
+        low = int(values.min())
+        span = int(values.max()) - low + 1
+        if span * len(groups) < 2**62:
+            pairs = np.asarray(groups.ids, dtype=np.int64) * span + (values - low)
+            return bool(np.unique(pairs).size == len(samples))
+    if dtype in (DType.JSON, DType.MIXED):
+        samples = tuple(_hashable(v) for v in samples)
+    return len(set(zip(groups.ids, samples, strict=True))) == len(samples)
 
 
 def singleton_warning(keys: Sequence[str]) -> str:
