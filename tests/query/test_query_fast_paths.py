@@ -208,3 +208,18 @@ def test_groupby_over_seed_by_the_stored_config_key_is_the_plain_grouping(config
     assert by_model["rnn"] == [1, 2] and by_model["gru"] == [2]
     assert len(messages) == 1 and "params.model='gru'" in messages[0]
     assert messages[0].endswith(": several runs have params.seed=0; each counts as a sample")
+
+
+@pytest.mark.parametrize("seeds", [(0, 1, 2, 0), (0, 10**6, 0), (5, -3, 5)])
+def test_a_repeated_integer_sample_is_found_whatever_the_spread(tmp_path, seeds):
+    store = tmp_path / "runs"
+    for seed in seeds:
+        record(store, {"model": "a", "seed": seed}, {"acc": 0.5})
+    record(store, {"model": "b", "seed": seeds[1]}, {"acc": 0.5})
+    runs = runlab.load(store)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs.groupby(over="params.seed").agg("acc")
+    assert [str(w.message) for w in caught] == [
+        f"group params.model='a': several runs have params.seed={seeds[0]}; each counts as a sample"
+    ]

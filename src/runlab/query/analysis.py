@@ -376,8 +376,11 @@ def _no_repeats(dtype: DType, samples: Sequence[Any], groups: Groups) -> bool:
         values = np.array(samples, dtype=np.int64)
         low = int(values.min())
         span = int(values.max()) - low + 1
-        if span * len(groups) < 2**62:
+        cells = span * len(groups)
+        if cells < 2**62:
             pairs = np.asarray(groups.ids, dtype=np.int64) * span + (values - low)
+            if cells <= 4 * len(samples):  # seeds 0..n-1: a count per cell, no sort
+                return bool(np.bincount(pairs, minlength=cells).max() <= 1)
             return bool(np.unique(pairs).size == len(samples))
     if dtype in (DType.JSON, DType.MIXED):
         samples = tuple(_hashable(v) for v in samples)
