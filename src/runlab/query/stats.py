@@ -98,9 +98,9 @@ def stat_matrix(
     and columns at once in numpy (a groupby over seeds of 100,000 runs is 20,000
     groups of five values: a Python call per group would cost more than reading the
     runs), and only those asked for. The rows are put in group order once and each
-    sum is one ``reduceat``; sums are plain float sums in row order, which may differ
-    from ``Summary.of``'s exact ``fsum`` in the last digit; ``std`` is two-pass (the
-    deviations from the group's mean).
+    sum is one ``reduceat`` (numpy's pairwise summation, in row order), which may
+    differ from ``Summary.of``'s exact ``fsum`` in the last digit; ``std`` is two-pass
+    (the deviations from the group's mean).
     """
     import numpy as np
 
