@@ -103,3 +103,68 @@ def test_the_runlab_command_prints_a_large_plan_whole_and_exits_0(tmp_path):
     assert (len(plan["runs"]), plan["counts"]["new"]) == (10_000, 10_000)
     assert plan["runs"][-1]["commands"][0]["command"] == "true 99 99"
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def _finish(store, plan, statuses):
+    """Leave runs of ``plan`` in the store as a launcher would: completed, failed, ..."""
+    import time
+
+    from runlab.launch.runfolder import Outcome, close_attempt, open_attempt
+    from runlab.record.status import RunStatus
+
+    for entry, status in zip(plan.entries, statuses, strict=False):
+        run_dir, record = open_attempt(
+            store.layout,
+            entry.run_id,
+            entry.config.params,
+            key=entry.key,
+            name=entry.config.name,
+            sweep=plan.sweep,
+            command=[line for _, line in entry.commands],
+        )
+        code = 0 if status is RunStatus.COMPLETED else 1
+        close_attempt(store.layout, run_dir, record, Outcome(status, code), time.time())
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "design,task",
+    [
+        (Grid(a=list(range(12)), b=["x", "y z", "é"]), CommandTask.from_templates("true {a} {b}")),
+        (Grid(lr=[0.1, 1e-3, -0.0], tag=[None, "q"], fast=[True, False]), TASK),
+        (Grid(a=[1, 2]) + Grid(b=[3], a=[4]) + Point(c=[1, {"k": 2}]), CallableTask("m:f")),
+        (Grid(n=[1, 2, 3]), CommandTask.from_templates("echo {_output} {_id} {_name} {n}")),
+        (Point(), None),
+    ],
+)
+def test_json_lines_are_each_entrys_json_text(store, design, task):
+    from runlab.launch.plan import json_lines
+    from runlab.record.status import RunStatus
+
+    configs = design.expand("s").configs
+    first = make_plan(store, configs, task, sweep="s", launch_time="t")
+    _finish(store, first, [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.COMPLETED])
+    plan = make_plan(store, configs, task, sweep="s", launch_time="t")
+    assert json_lines(plan.entries) == [e.to_json_text() for e in plan.entries]
+    for line, entry in zip(json_lines(plan.entries), plan.entries, strict=True):
+        assert json.loads(line) == json.loads(json.dumps(entry.to_json(), default=str))
+    assert json_lines(()) == []
+
+
+def test_configs_and_planned_runs_stay_frozen_values(store):
+    import copy
+    import dataclasses
+
+    config = Grid(x=[1, 2]).expand("s").configs[1]
+    entry = make_plan(store, (config,), CallableTask("m:f"), sweep="s").entries[0]
+    for value in (config, entry):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.key = "x"  # type: ignore[misc]
+        assert copy.copy(value) == value
+    assert dataclasses.replace(config, name="y").name == "y"
+    assert dataclasses.replace(config, name="y").canonical == config.canonical
+    moved = dataclasses.replace(entry, run_id="other")
+    assert (moved.run_id, moved.key, moved.steps) == ("other", entry.key, entry.steps)
+    assert repr(config) == "Config(params=mappingproxy({'x': 2}), name='x=2', " + (
+        f"hash={config.hash!r}, index=1)"
+    )

@@ -132,8 +132,10 @@ def _print_plan(plan: Any, *, as_json: bool) -> None:
 def _plan_json(plan: Any) -> str:
     import json
 
+    from runlab.launch.plan import json_lines
+
     head = json.dumps({"sweep": plan.sweep, "counts": plan.counts()})
-    runs = ",\n".join([entry.to_json_text() for entry in plan.entries])
+    runs = ",\n".join(json_lines(plan.entries))
     return f'{head[:-1]}, "runs": [\n{runs}\n]}}\n' if runs else f'{head[:-1]}, "runs": []}}\n'
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from runlab.bulk import paused_gc
 from runlab.canonical import canonical_json, canonical_value, config_hash, hash_text
@@ -51,12 +51,31 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """A generated config before rules and de-duplication, with what will judge and name it."""
+class Selection:
+    """The configs an expansion keeps, in order, with their templates, hashes and canonical
+    texts; and each dropped config with why: the rule, or the position of the kept one
+    it duplicates."""
+
+    params: list[dict[str, Any]]
+    templates: list[Template | None]
+    hashes: list[str]
+    texts: list[str]
+    drops: list[tuple[dict[str, Any], Rule | int]]
+
+
+class Candidate(NamedTuple):
+    """A generated config before rules and de-duplication, with what will judge and name it.
+
+    ``text`` is the canonical JSON text of ``params`` when the design made it along
+    with them (a Grid joins each value's text, computed once per value), else empty.
+    A named tuple rather than a frozen dataclass: one is made per generated config,
+    and the dataclass's ``__init__`` costs three times as much.
+    """
 
     params: dict[str, Any]
     template: Template | None
     rules: tuple[Rule, ...]
+    text: str = ""
 
 
 def check_key(key: Any, *, where: str) -> str:
@@ -142,6 +161,11 @@ class Design:
         """Return the leading parts of the repr (positional args and params)."""
         raise NotImplementedError
 
+    def _plain(self, defaults: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]] | None:
+        """Return the configs of ``_raw`` with ``defaults`` merged under them, and their
+        canonical texts, when the design can make both faster than the pipeline; else None."""
+        return None
+
     # -- the pipeline ----------------------------------------------------------------
 
     def _inner(self, ctx: Context) -> Context:
@@ -164,8 +188,15 @@ class Design:
     def _candidates(self, ctx: Context) -> Iterator[Candidate]:
         """Yield every config of this design under ``ctx``, before rules and de-duplication."""
         ctx = self._inner(ctx)
+        if not (ctx.overrides or ctx.repeats):
+            plain = self._plain(ctx.defaults)
+            if plain is not None:
+                template, rules = ctx.template, ctx.rules
+                for params, text in zip(*plain, strict=True):
+                    yield Candidate(params, template, rules, text)
+                return
         if not (ctx.overrides or ctx.defaults or ctx.repeats):
-            # Nothing to merge (a plain Grid): one dict per config instead of three.
+            # Nothing to merge: one dict per config instead of three.
             for raw in self._raw():
                 yield Candidate(dict(raw), ctx.template, ctx.rules)
             return
@@ -184,35 +215,39 @@ class Design:
                 params = {**base, **dict(zip(repeat_keys, combo, strict=True))}
                 yield Candidate(params, ctx.template, ctx.rules)
 
-    def _plan(
-        self,
-    ) -> tuple[list[Candidate], list[str], list[str], list[tuple[Candidate, Rule | int]]]:
-        """Return the kept candidates, their hashes and canonical texts, and every drop.
-
-        A drop is ``(candidate, rule)`` for a rule, ``(candidate, position)`` for a
-        duplicate of the kept candidate at that position.
-        """
-        kept: list[Candidate] = []
-        hashes: list[str] = []
+    def _plan(self) -> Selection:
+        """Return the configs kept after rules and de-duplication, and every drop."""
+        ctx = self._inner(Context())
+        plain = None if ctx.rules or ctx.overrides or ctx.repeats else self._plain(ctx.defaults)
+        candidates: Iterable[Candidate]
+        if plain is None:
+            candidates = self._candidates(Context())
+        else:
+            params, texts = plain
+            hashes = list(map(hash_text, texts))
+            if len(set(hashes)) == len(hashes):  # nothing to drop: keep them all at once
+                return Selection(params, [ctx.template] * len(params), hashes, texts, [])
+            template, rules = itertools.repeat(ctx.template), itertools.repeat(ctx.rules)
+            candidates = map(Candidate, params, template, rules, texts)
+        kept = Selection([], [], [], [], [])
         position: dict[str, int] = {}
-        drops: list[tuple[Candidate, Rule | int]] = []
-        texts: list[str] = []  # what the hashes hash: the Configs keep them
-        for candidate in self._candidates(Context()):
+        for candidate in candidates:
             if candidate.rules:
                 failing = next((r for r in candidate.rules if not r.keeps(candidate.params)), None)
                 if failing is not None:
-                    drops.append((candidate, failing))
+                    kept.drops.append((candidate.params, failing))
                     continue
-            text = canonical_json(candidate.params)
+            text = candidate.text or canonical_json(candidate.params)
             digest = hash_text(text)
             if digest in position:
-                drops.append((candidate, position[digest]))
+                kept.drops.append((candidate.params, position[digest]))
                 continue
-            position[digest] = len(kept)
-            kept.append(candidate)
-            hashes.append(digest)
-            texts.append(text)
-        return kept, hashes, texts, drops
+            position[digest] = len(kept.params)
+            kept.params.append(candidate.params)
+            kept.templates.append(candidate.template)
+            kept.hashes.append(digest)
+            kept.texts.append(text)
+        return kept
 
     def expand(self, sweep: str | None = None) -> Expansion:
         """Return the configs of this design, named, in order, and what was dropped.
@@ -227,20 +262,17 @@ class Design:
             return self._expand(sweep)
 
     def _expand(self, sweep: str | None) -> Expansion:
-        kept, hashes, texts, drops = self._plan()
-        params = [c.params for c in kept]
+        kept = self._plan()
+        params, hashes = kept.params, kept.hashes
         varying = varying_keys(params)
-        names = assign_names(
-            params, hashes, [c.template for c in kept], sweep=sweep, varying=varying
-        )
+        names = assign_names(params, hashes, kept.templates, sweep=sweep, varying=varying)
         # Configs get private copies: Grid axes and fixed values are shared objects.
         configs = tuple(
-            Config(private_params(p), name, digest, index, texts[index])
-            for index, (p, name, digest) in enumerate(zip(params, names, hashes, strict=True))
+            map(Config, map(private_params, params), names, hashes, range(len(params)), kept.texts)
         )
         dropped = []
-        for candidate, why in drops:
-            frozen = MappingProxyType(copy.deepcopy(candidate.params))
+        for generated, why in kept.drops:
+            frozen = MappingProxyType(copy.deepcopy(generated))
             if isinstance(why, Rule):
                 dropped.append(Dropped(frozen, config_hash(frozen), DropReason.RULE, rule=why.text))
             else:
@@ -256,7 +288,7 @@ class Design:
 
     def __len__(self) -> int:
         """The number of configs that would run: after rules and de-duplication."""
-        return len(self._plan()[0])
+        return len(self._plan().params)
 
     def __add__(self, other: object) -> Design:
         """Return the Group of both designs, flattening bare Groups: ``a + b + c``."""

@@ -18,9 +18,11 @@ pass it in ``params={"name": [...]}``.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from runlab.canonical import canonical_json
 from runlab.design.base import Candidate, Context, Design, check_value, merge_params
 from runlab.design.distributions import Choice, draw_values, is_sampler
 from runlab.errors import UsageError
@@ -134,6 +136,35 @@ class Grid(Design):
         for combo in itertools.product(*self._axes.values()):
             values = {**self._fixed, **dict(zip(keys, combo, strict=True))}
             yield {key: values[key] for key in self._order}
+
+    def _plain(self, defaults: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]] | None:
+        """Return each config and its canonical text, both made at C speed.
+
+        A config is the product of its columns (an axis, or one fixed or default
+        value), and its canonical text is its ``"key":value`` items in key order: each
+        item's text is computed once per value, and a config's text is a join of them,
+        equal to :func:`~runlab.canonical.canonical_json` of the config.
+        """
+        keys = list({**defaults, **dict.fromkeys(self._order)})  # the pipeline's key order
+        if not keys or [key for key in keys if key in self._axes] != list(self._axes):
+            return None  # no params, or defaults reorder the axes: the pipeline's order
+        columns = [
+            self._axes[key]
+            if key in self._axes
+            else [self._fixed[key] if key in self._fixed else defaults[key]]
+            for key in keys
+        ]
+        items = [
+            [canonical_json({key: value})[1:-1] for value in column]
+            for key, column in zip(keys, columns, strict=True)
+        ]
+        sort = sorted(range(len(keys)), key=keys.__getitem__)
+        rows: Iterator[tuple[str, ...]] = itertools.product(*items)
+        if sort != list(range(len(keys))):  # two keys or more, not in sorted order
+            rows = map(operator.itemgetter(*sort), rows)
+        texts = list(map("{%s}".__mod__, map(",".join, rows)))
+        params = list(map(dict, map(zip, itertools.repeat(keys), itertools.product(*columns))))
+        return params, texts
 
     def _param_repr(self) -> list[str]:
         return [

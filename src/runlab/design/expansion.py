@@ -16,7 +16,7 @@ from typing import Any
 from runlab.canonical import to_jsonable
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Config:
     """One concrete configuration of an expanded design, immutable.
 
@@ -33,6 +33,18 @@ class Config:
     hash: str
     index: int
     canonical: str = field(default="", repr=False, compare=False)
+
+    def __init__(
+        self, params: Mapping[str, Any], name: str, hash: str, index: int, canonical: str = ""
+    ) -> None:
+        # An expansion makes one per config, and the generated frozen __init__ sets each
+        # field through a call of object.__setattr__: four times the cost of these stores.
+        fields = self.__dict__
+        fields["params"] = params
+        fields["name"] = name
+        fields["hash"] = hash
+        fields["index"] = index
+        fields["canonical"] = canonical
 
     def __hash__(self) -> int:
         # The generated __hash__ would hash the mappingproxy, which cannot be hashed.

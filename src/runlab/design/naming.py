@@ -26,6 +26,7 @@ start with ``.`` or leave the store.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -171,7 +172,7 @@ def render_value(value: Any, *, digits: int | None = None) -> str:
 
 def float_digits(values: Sequence[Any]) -> int:
     """Return the fewest significant digits under which ``values`` render distinctly."""
-    if not any(isinstance(v, float) for v in values):
+    if not any(issubclass(kind, float) for kind in set(map(type, values))):
         return _MAX_DIGITS  # only floats have digits to choose (checked before hashing all)
     distinct = {_identity(v): canonical_value(v) for v in values}
     floats = [v for v in distinct.values() if isinstance(v, float)]
@@ -218,18 +219,13 @@ def assign_names(
         varying = varying_keys(configs)
     keys = {key for params in configs for key in params}
     digits = {key: float_digits([p[key] for p in configs if key in p]) for key in keys}
-    names = []
-    rows = zip(configs, hashes, templates, strict=True)
-    for index, (params, config_hash, template) in enumerate(rows):
-        if template is not None:
-            text = template.render(
-                params, index=index, sweep=sweep, config_hash=config_hash, digits=digits
-            )
-        else:
-            shown = [k for k in varying if k in params]
-            text = ",".join([f"{k}={render_value(params[k], digits=digits[k])}" for k in shown])
-            text = text or sweep or config_hash[:8]
-        names.append(folder_name(text))
+    texts = None
+    if templates.count(None) == len(templates):
+        texts = _column_texts(configs, varying, digits)
+    if texts is not None and all(map(_ALREADY_SAFE.fullmatch, texts)) and INDEX_FILE not in texts:
+        names = texts  # what folder_name would return for each
+    else:
+        names = _row_names(configs, hashes, templates, sweep=sweep, varying=varying, digits=digits)
     if len(set(names)) == len(names):  # the usual case: nothing to disambiguate
         return names
     by_name: dict[str, list[int]] = defaultdict(list)
@@ -247,6 +243,57 @@ def assign_names(
         twice = sorted({n for n in names if names.count(n) > 1})
         raise UsageError(f"configs share the name {twice[0]!r}; give a name template with {{_id}}")
     return names
+
+
+def _row_names(
+    configs: Sequence[Mapping[str, Any]],
+    hashes: Sequence[str],
+    templates: Sequence[Template | None],
+    *,
+    sweep: str | None,
+    varying: Sequence[str],
+    digits: Mapping[str, int],
+) -> list[str]:
+    """Return each config's name, made config by config (before disambiguation)."""
+    names = []
+    rows = zip(configs, hashes, templates, strict=True)
+    for index, (params, config_hash, template) in enumerate(rows):
+        if template is not None:
+            text = template.render(
+                params, index=index, sweep=sweep, config_hash=config_hash, digits=digits
+            )
+        else:
+            shown = [k for k in varying if k in params]
+            text = ",".join([f"{k}={render_value(params[k], digits=digits[k])}" for k in shown])
+            text = text or sweep or config_hash[:8]
+        names.append(folder_name(text))
+    return names
+
+
+def _column_texts(
+    configs: Sequence[Mapping[str, Any]], varying: Sequence[str], digits: Mapping[str, int]
+) -> list[str] | None:
+    """Return the default names' texts made key by key, or None where that does not apply.
+
+    A grid has few distinct values per key and many configs, so each ``key=value`` is
+    rendered once per distinct value and the texts are joins of them. That needs every
+    config to have every varying key, and each key's values to be of one type among
+    int, str and float: then equal values (the memo's keys) render alike, which would
+    not hold for ``True`` and ``1``.
+    """
+    if not varying:
+        return None
+    columns = []
+    for key in varying:
+        try:
+            values = list(map(operator.itemgetter(key), configs))
+        except KeyError:
+            return None
+        if set(map(type, values)) not in ({int}, {str}, {float}):
+            return None
+        shown = {v: f"{key}={render_value(v, digits=digits[key])}" for v in dict.fromkeys(values)}
+        columns.append(map(shown.__getitem__, values))
+    return list(map(",".join, zip(*columns, strict=True)))
 
 
 def _collision(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -311,6 +312,11 @@ class Sweep:
     def _repeated(self, design: Design) -> Design:
         return design if self.repeat is None else Group(design, repeat=self.repeat)
 
+    @property
+    def picks_commands(self) -> bool:
+        """Whether a document picks commands (``_cmd``): then configs may run other steps."""
+        return any(doc.commands is not None for doc in self.documents)
+
     def task_for(self, config: Config) -> Task | None:
         """Return the task to run on ``config``: the sweep's, selecting its documents' ``_cmd``.
 
@@ -369,6 +375,15 @@ class Sweep:
                 f"sweep {self.name!r} has no configs: its where rules drop all {dropped}"
             )
         if not isinstance(self.task, CommandTask):
+            return
+        if not self.picks_commands:  # one task: check each distinct list of keys once
+            shapes = list(map(tuple, map(operator.attrgetter("params"), expansion)))
+            for shape in dict.fromkeys(shapes):
+                try:
+                    self.task.check(shape)
+                except UsageError as err:
+                    config = expansion[shapes.index(shape)]
+                    raise UsageError(f"config #{config.index} {config.name}: {err}") from None
             return
         # A sweep has few distinct (task, key set) pairs; the dict keeps each task alive,
         # so its id is not reused while it is a key.

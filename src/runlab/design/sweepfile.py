@@ -36,7 +36,6 @@ The whole file is checked before anything runs; each error is one line such as
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,118 +47,13 @@ from runlab.design.base import Design
 from runlab.design.designs import Grid, Point, Sample
 from runlab.design.rules import compile_rules
 from runlab.design.sweep import Sweep, SweepDocument, parse_resources, parse_timeout, union
+from runlab.design.sweephead import HELP, Settings, read_settings
 from runlab.design.sweeptext import YamlDocument, parse_distribution, read_documents, suggest
 from runlab.errors import UsageError
 from runlab.tasks import CallableTask, Command, CommandTask, Task
 
-# What each first-document key holds, for error messages; the keys are the known keys.
-HELP = {
-    "after": "a command string",
-    "alias": "a mapping of alias to a list of params or to {value: {param: value}}",
-    "default": "a mapping of param names to default values",
-    "metrics": "a mapping like {bleu: {log: test, regex: '...'}}",
-    "name": "a non-empty sweep name",
-    "repeat": "a positive int",
-    "resource": "a list of device ids like [0, 1] or ['0,1', '2,3']",
-    "retries": "an int >= 0",
-    "sample": "a mapping like {n: 20, seed: 0}",
-    "store": "a store folder path",
-    "task": "a Python callable written module:function",
-    "template": "a command string or a mapping of named commands",
-    "timeout": "seconds or a duration like 30s, 10m, 2h",
-    "where": "a rule string or a list of rule strings",
-    "workers": "a positive int",
-}
-_SUB_HELP = {"sample.n": "a positive int", "sample.seed": "an int"}
 DOCUMENT_KEYS = ("_cmd", "_title")
 _COMMAND_NAME = re.compile(r"^[\w.-]+$")
-
-
-@functools.cache
-def _settings_model() -> Any:
-    """Return the pydantic model of the first document (built on first use: pydantic is heavy)."""
-    from pydantic import BaseModel, ConfigDict, Field
-
-    class SampleOptions(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True)
-        n: int = Field(ge=1)
-        seed: int = 0
-
-    class Settings(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True)
-        template: str | dict[str, str] | None = None
-        default: dict[str, Any] | None = None
-        resource: list[int | str] | int | str | None = None
-        alias: dict[str, list[str] | dict[Any, dict[str, Any]]] | None = None
-        name: str | None = Field(None, min_length=1)
-        store: str | None = Field(None, min_length=1)
-        workers: int | None = Field(None, ge=1)
-        repeat: int | None = Field(None, ge=1)
-        where: str | list[str] | None = None
-        sample: SampleOptions | None = None
-        timeout: int | float | str | None = None
-        retries: int | None = Field(None, ge=0)
-        after: str | None = None
-        metrics: dict[str, dict[str, str | int | float | bool | None]] | None = None
-        task: str | None = None
-
-    return Settings
-
-
-def _settings(head: YamlDocument, file: str) -> Any:
-    """Validate the first document with pydantic; the first error by line is the one raised."""
-    from pydantic import ValidationError
-
-    if not isinstance(head.data, dict):
-        kind = "empty" if head.data is None else f"a {type(head.data).__name__}"
-        raise UsageError(
-            f"{file}:{head.line}: the first document is {kind}; it must be a mapping of "
-            "settings such as template:, default: and resource:"
-        )
-    # (line of the top-level key, -depth, line, message): the first key in the file is
-    # reported, and of a key's errors the deepest (a bad list item, not the whole list).
-    problems: list[tuple[int, int, int, str]] = []
-    for key, value in head.data.items():
-        if value is None and key in HELP:
-            line = head.at(str(key))
-            problems.append((line, 0, line, f"{key}: expected {HELP[key]}, got nothing"))
-    try:
-        settings = _settings_model().model_validate(head.data)
-    except ValidationError as err:
-        settings = None
-        problems.extend(_describe(error, head) for error in err.errors())
-    if problems:
-        _, _, line, message = min(problems)
-        raise UsageError(f"{file}:{line}: {message}")
-    return settings
-
-
-def _describe(error: Any, head: YamlDocument) -> tuple[int, int, int, str]:
-    """Return the sort key, line and message of one pydantic error (its loc walked in the data)."""
-    node, path = head.data, []
-    for part in error["loc"]:  # skip the union tags pydantic puts in loc, like 'int'
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(str(part))
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            path.append(part)
-    line = head.at(*path)
-    key = path[0] if path else "?"
-    rank = (head.at(*path[:1]), -len(path), line)
-    if error["type"] == "extra_forbidden":
-        if len(path) == 1:
-            hint = suggest(str(key), HELP) or (
-                "; params go under default: or in a sweep document after ---"
-            )
-            return (*rank, f"unknown key {key!r}{hint}")
-        return (*rank, f"{key}: unknown key {path[-1]!r}{suggest(str(path[-1]), ('n', 'seed'))}")
-    if error["type"] == "missing":
-        return (*rank, f"{key}: missing key {error['loc'][-1]!r}")
-    dotted = ".".join(str(p) for p in path[:2])
-    help_text = _SUB_HELP.get(dotted) or HELP.get(str(key), "a valid value")
-    shown = dotted if dotted in _SUB_HELP else key
-    return (*rank, f"{shown}: expected {help_text}, got {error['input']!r}")
 
 
 def _clean_command(text: str) -> str:
@@ -170,7 +64,9 @@ def _clean_command(text: str) -> str:
     return re.sub(r"\s*\\?\n\s*", " ", text).strip()
 
 
-def _template(settings: Any, head: YamlDocument, file: str) -> tuple[CommandTask, dict[str, str]]:
+def _template(
+    settings: Settings, head: YamlDocument, file: str
+) -> tuple[CommandTask, dict[str, str]]:
     """Return the task of ``template:`` and, per command name, the ``file:line: `` of it."""
     raw = settings.template
     if isinstance(raw, str):
@@ -276,7 +172,7 @@ def _check_commands(
             raise UsageError(f"{err} {suffix}") from None
 
 
-def _blame(message: str, head: YamlDocument, settings: Any) -> int:
+def _blame(message: str, head: YamlDocument, settings: Settings) -> int:
     """Return the line of the setting an expansion error comes from."""
     if message.startswith("where rule") and settings.where is not None:
         rules = [settings.where] if isinstance(settings.where, str) else settings.where
@@ -289,7 +185,7 @@ def _blame(message: str, head: YamlDocument, settings: Any) -> int:
     return head.line
 
 
-def _task(settings: Any, head: YamlDocument, file: str) -> tuple[Task | None, dict[str, str]]:
+def _task(settings: Settings, head: YamlDocument, file: str) -> tuple[Task | None, dict[str, str]]:
     """Return the task of ``template:`` or ``task:``, and each command's ``file:line: ``."""
     task: Task | None = None
     lines: dict[str, str] = {}
@@ -306,7 +202,7 @@ def _task(settings: Any, head: YamlDocument, file: str) -> tuple[Task | None, di
     return task, lines
 
 
-def _options(settings: Any, head: YamlDocument, file: str) -> dict[str, Any]:
+def _options(settings: Settings, head: YamlDocument, file: str) -> dict[str, Any]:
     """Return the launch options of the first document, checked, with file:line errors."""
     resources = parse_resources(settings.resource, what=f"{file}:{head.at('resource')}: resource")
     if settings.resource is not None and not resources:
@@ -357,7 +253,7 @@ def load_sweep(path: str | Path, *, title: str | None = None) -> Sweep:
     if not documents:
         raise UsageError(f"{file}:1: the file is empty; start with a settings document")
     head = documents[0]
-    settings = _settings(head, file)
+    settings = read_settings(head, file)
     task, lines = _task(settings, head, file)
     options = _options(settings, head, file)
     defaults = _params(settings.default or {}, head, file, path=("default",), sample=False)
@@ -413,7 +309,7 @@ def load_sweep(path: str | Path, *, title: str | None = None) -> Sweep:
 def _document(
     doc: YamlDocument,
     file: str,
-    settings: Any,
+    settings: Settings,
     task: Task | None,
     defaults: Mapping[str, Any],
     aliases: Mapping[str, Alias],

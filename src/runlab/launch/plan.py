@@ -23,11 +23,13 @@ key (the config changed under the same name), the new run's folder is
 from __future__ import annotations
 
 import enum
+import operator
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
+from types import MappingProxyType
 from typing import Any
 
 from runlab.bulk import paused_gc
@@ -38,7 +40,7 @@ from runlab.launch.steps import completed_steps, pending_steps
 from runlab.record.files import read_json
 from runlab.record.status import RunStatus
 from runlab.store import Store
-from runlab.tasks import CallableTask, CommandTask, Task
+from runlab.tasks import RESERVED, CallableTask, CommandTask, Task
 
 _PARAMS_TEXT = json_encoder(default=str)  # what json.dumps(params, default=str) writes
 
@@ -65,7 +67,7 @@ class PlanState(str, enum.Enum):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PlannedRun:
     """One config of the plan: its run folder id and what will happen to it.
 
@@ -82,6 +84,31 @@ class PlannedRun:
     commands: tuple[tuple[str, str], ...] = ()
     task: Task | None = None
     steps: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        position: int,
+        config: Config,
+        key: str,
+        run_id: str,
+        state: PlanState,
+        previous_status: str | None = None,
+        commands: tuple[tuple[str, str], ...] = (),
+        task: Task | None = None,
+        steps: tuple[str, ...] = (),
+    ) -> None:
+        # A plan makes one per config, and the generated frozen __init__ sets each field
+        # through a call of object.__setattr__: four times the cost of these stores.
+        fields = self.__dict__
+        fields["position"] = position
+        fields["config"] = config
+        fields["key"] = key
+        fields["run_id"] = run_id
+        fields["state"] = state
+        fields["previous_status"] = previous_status
+        fields["commands"] = commands
+        fields["task"] = task
+        fields["steps"] = steps
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -103,8 +130,9 @@ class PlannedRun:
     def to_json_text(self) -> str:
         """``json.dumps(self.to_json(), default=str)``, built directly.
 
-        ``runlab plan --json`` prints one of these per config, and for a sweep of
-        100,000 configs building each dict and encoding it is most of the command's time.
+        Building each dict and encoding it would be most of the time ``runlab plan
+        --json`` takes on 100,000 configs; it prints the same text for a whole plan at
+        once with :func:`json_lines`.
         """
         text = encode_basestring_ascii
         name = text(self.config.name)
@@ -120,6 +148,66 @@ class PlannedRun:
             f'"previous_status": {previous}, "params": {_PARAMS_TEXT(dict(self.config.params))}, '
             f'"commands": [{commands}], "steps": [{steps}]}}'
         )
+
+
+def json_lines(entries: Sequence[PlannedRun]) -> list[str]:
+    """Return ``entry.to_json_text()`` of every entry, made for all of them at once.
+
+    ``runlab plan --json`` prints one line per config. What many entries share is
+    encoded once: the few distinct statuses and step lists, every command name, and,
+    when every config has the same keys in the same order (a grid), each key's
+    distinct values. Same text as :meth:`PlannedRun.to_json_text`, in half the time.
+    """
+    text = encode_basestring_ascii
+    shown = {s: "null" if s is None else text(s) for s in {e.previous_status for e in entries}}
+    listed = {steps: ", ".join(map(text, steps)) for steps in {e.steps for e in entries}}
+    params = _params_texts([e.config.params for e in entries])
+    commands = _commands_texts([e.commands for e in entries])
+    return [
+        f'{{"position": {e.position}, "run_id": {text(e.run_id)}, "name": {text(e.config.name)}, '
+        f'"key": {text(e.key)}, "state": {text(e.state)}, '
+        f'"previous_status": {shown[e.previous_status]}, "params": {p}, '
+        f'"commands": [{c}], "steps": [{listed[e.steps]}]}}'
+        for e, p, c in zip(entries, params, commands, strict=True)
+    ]
+
+
+def _commands_texts(commands: list[tuple[tuple[str, str], ...]]) -> list[str]:
+    """The inside of each entry's ``"commands": [...]``, from its (name, line) pairs."""
+    text = encode_basestring_ascii
+    names = {name: text(name) for pairs in commands for name, _ in pairs}
+    if set(map(len, commands)) == {1}:  # one command each: no inner loop per entry
+        return [
+            f'{{"name": {names[pairs[0][0]]}, "command": {text(pairs[0][1])}}}'
+            for pairs in commands
+        ]
+    return [
+        ", ".join([f'{{"name": {names[n]}, "command": {text(line)}}}' for n, line in pairs])
+        for pairs in commands
+    ]
+
+
+def _params_texts(params: list[Mapping[str, Any]]) -> Iterable[str]:
+    """``json.dumps(dict(p), default=str)`` of each of ``params``.
+
+    Made key by key when every mapping has the same keys in the same order and each
+    key's values are all ints or all strings: equal values (the memo's keys) then
+    encode alike, which would not hold for ``0.0`` and ``-0.0``, nor ``True`` and ``1``.
+    """
+    if not params or len(set(map(tuple, params))) != 1:
+        return [_PARAMS_TEXT(dict(p)) for p in params]
+    keys = tuple(params[0])
+    if not keys:
+        return ["{}"] * len(params)
+    columns = []
+    for key in keys:
+        values = list(map(operator.itemgetter(key), params))
+        if set(map(type, values)) not in ({int}, {str}):
+            return [_PARAMS_TEXT(dict(p)) for p in params]
+        name = f"{encode_basestring_ascii(key)}: "
+        encoded = {v: name + _PARAMS_TEXT(v) for v in dict.fromkeys(values)}
+        columns.append(map(encoded.__getitem__, values))
+    return map("{{{}}}".format, map(", ".join, zip(*columns, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -163,8 +251,13 @@ def run_key(params: Mapping[str, Any], task: Task | None, *, canonical: str = ""
 
 def _key_from_text(canonical: str, identity: str | None) -> str:
     # The canonical text of {"config": params, "task": identity}: keys sorted, compact.
+    return hash_text(f'{{"config":{canonical}{_key_end(identity)}')
+
+
+def _key_end(identity: str | None) -> str:
+    """The end of a run key's text, after the config's canonical text."""
     task_text = "null" if identity is None else encode_basestring_ascii(identity)
-    return hash_text(f'{{"config":{canonical},"task":{task_text}}}')
+    return f',"task":{task_text}}}'
 
 
 def reserved_values(run_id: str, name: str, sweep: str, output: str, time: str) -> dict[str, str]:
@@ -218,17 +311,18 @@ def _make_plan(
         task if callable(task) and not isinstance(task, (CommandTask, CallableTask)) else None
     )
     prefix = os.path.join(os.fspath(store.root), "")  # a run's output: prefix + run id
-    # A sweep has a handful of tasks and many configs: each task's identity text, once.
-    identities: dict[int, str] = {}
+    # A sweep has a handful of tasks and many configs: what each task gives every config
+    # (the end of its keys' text, the steps it selects) is worked out once per task.
+    facts: dict[int, _TaskFacts] = {}
     for position, config in enumerate(configs):
         config_task = task_for(config) if task_for else task
-        if config.canonical and config_task is not None:
-            identity = identities.get(id(config_task))
-            if identity is None:
-                identity = identities[id(config_task)] = config_task.identity()
-            key = _key_from_text(config.canonical, identity)
+        about = facts.get(id(config_task))
+        if about is None:
+            about = facts[id(config_task)] = _TaskFacts.of(config_task)
+        if config.canonical:
+            key = hash_text(f'{{"config":{config.canonical}{about.key_end}')
         else:
-            key = run_key(config.params, config_task, canonical=config.canonical)
+            key = run_key(config.params, config_task)
         previous = known.get(key)
         name_id = folder_name(config.name)
         if previous is not None:
@@ -242,16 +336,45 @@ def _make_plan(
                 # digits would collide with automatic ids; a taken name means another config
                 state = PlanState.CHANGED if run_id in taken else PlanState.NEW
                 run_id = f"{name_id}-{key[:8]}"
-            steps = _selected(config_task)
+            steps = about.steps
         used_ids.add(run_id)
         commands: tuple[tuple[str, str], ...] = ()
         if isinstance(config_task, CommandTask):
-            reserved = reserved_values(run_id, config.name, sweep, prefix + run_id, launch_time)
+            reserved = (
+                reserved_values(run_id, config.name, sweep, prefix + run_id, launch_time)
+                if about.reserved
+                else _NONE_RESERVED
+            )
             commands = tuple(config_task.render(config.params, reserved))
         entries.append(
             PlannedRun(position, config, key, run_id, state, status, commands, config_task, steps)
         )
     return Plan(sweep, tuple(entries), tuple(dropped))
+
+
+@dataclass(frozen=True)
+class _TaskFacts:
+    """What a task gives every config it runs: the same for all of them, so made once.
+
+    ``key_end`` ends the text a run key hashes (after the config's canonical text; see
+    :func:`_key_from_text`), ``steps`` are the commands a new run executes, and
+    ``reserved`` says whether they name a reserved value such as ``{_output}``.
+    """
+
+    key_end: str
+    steps: tuple[str, ...]
+    reserved: bool
+
+    @classmethod
+    def of(cls, task: Task | None) -> _TaskFacts:
+        identity = task.identity() if task is not None else None
+        names = (
+            {name for c in task.steps for name in c.values} if isinstance(task, CommandTask) else ()
+        )
+        return cls(_key_end(identity), _selected(task), any(n in RESERVED for n in names))
+
+
+_NONE_RESERVED: Mapping[str, str] = MappingProxyType({})  # for commands that name none
 
 
 def _selected(task: Task | None) -> tuple[str, ...]:
@@ -298,4 +421,4 @@ def _known_runs(store: Store) -> tuple[dict[str, tuple[str, str]], set[str]]:
     return known, {row[0] for row in rows}
 
 
-__all__ = ["Plan", "PlanState", "PlannedRun", "make_plan", "run_key"]
+__all__ = ["Plan", "PlanState", "PlannedRun", "json_lines", "make_plan", "run_key"]

@@ -122,7 +122,7 @@ def plan_sweep(
     return make_plan(
         store,
         configs,
-        sweep.task_for,
+        sweep.task_for if sweep.picks_commands else sweep.task,
         sweep=sweep.name,
         force=force,
         dropped=expansion.dropped,
