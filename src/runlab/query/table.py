@@ -306,6 +306,15 @@ class Rows:
         self.columns = tuple(columns)
         self.rows = rows
         self._positions = {c.name: i for i, c in reversed(list(enumerate(self.columns)))}
+        self._taken: dict[str, tuple[Any, ...]] = {}  # a listing reads a column twice
+
+    def _raw(self, name: str) -> tuple[Any, ...]:
+        """The stored values of column ``name``, taken from the rows once."""
+        raw = self._taken.get(name)
+        if raw is None:
+            raw = tuple(map(operator.itemgetter(self._positions[name]), self.rows))
+            self._taken[name] = raw
+        return raw
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -323,8 +332,7 @@ class Rows:
 
     def values(self, name: str) -> tuple[Any, ...]:
         """The values of column ``name``, converted to its type as a table's are."""
-        raw = tuple(map(operator.itemgetter(self._positions[name]), self.rows))
-        return _convert(raw, self.column(name))
+        return _convert(self._raw(name), self.column(name))
 
     def key_tuples(self, names: Sequence[str]) -> list[Any]:
         """Per row, a hashable key of its values in ``names`` (see :meth:`RunTable.key_tuples`).
@@ -341,8 +349,7 @@ class Rows:
     def numbers(self, names: Sequence[str]) -> np.ndarray:
         """The numeric columns ``names`` as one float array (see :meth:`RunTable.numbers`)."""
         # Column by column: numpy reads a flat sequence of floats far faster than rows.
-        pickers = (operator.itemgetter(self._positions[n]) for n in names)
-        return _float_array([tuple(map(pick, self.rows)) for pick in pickers], len(self))
+        return _float_array([self._raw(n) for n in names], len(self))
 
     def take(self, indexes: Sequence[int]) -> RunTable:
         """The rows at ``indexes`` as a table."""
