@@ -64,7 +64,7 @@ def _selected(store: Store, where: tuple[str, ...]) -> Runs:
     runs = load(store)
     for condition in where:
         runs = runs.where(condition)
-    if not len(runs):
+    if not runs:
         if where:
             raise UsageError(f"no runs match {' and '.join(where)}; nothing written")
         raise UsageError(f"no runs in {store.root}; nothing written")

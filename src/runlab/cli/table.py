@@ -149,7 +149,7 @@ def ls(
         if url is not None and store_path is not None:
             raise UsageError(f"--url {url} and STORE {store_path}: give one of them")
         runs = load(url if url is not None else store_path if store_path is not None else store)
-        if not len(runs):
+        if not runs:
             click.echo("[]" if as_json else "no runs")
             return
         for condition in where:

@@ -252,6 +252,10 @@ class Runs:
         with self.index.engine.connect() as conn:
             return int(conn.execute(self.sql_select(sa.func.count())).scalar_one())
 
+    def __bool__(self) -> bool:
+        """Whether any run is selected: one row read, not all of them counted."""
+        return bool(self.execute(self.sql_select(self._table.c["id"]).limit(1)))
+
     def __iter__(self) -> Iterator[RunReader]:
         if self.store is None:
             t = self._table
