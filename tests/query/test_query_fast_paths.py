@@ -1,7 +1,7 @@
 """The fast paths of grouping and sorting give what the plain definitions give.
 
 Each is checked against a slow reference written here the obvious way: ``Summary.of``
-per group for ``stat_columns``, a dict of row lists for ``Groups``, one stable sort per
+per group for ``stat_matrix``, a dict of row lists for ``Groups``, one stable sort per
 key (last key first) for ``RunTable.sort``, a full SQL scan for ``varying_params``.
 """
 
@@ -11,14 +11,21 @@ import math
 import random
 import warnings
 
+import numpy as np
 import pytest
 from query_helpers import fail, record
 
 import runlab
 from runlab.query import Column, DType, RunTable
 from runlab.query.analysis import varying_params
-from runlab.query.stats import Summary, stat_columns
+from runlab.query.stats import Summary, stat_matrix
 from runlab.query.table import Groups, order_key
+
+
+def stat_columns(values, ids, groups, fields):
+    """``stat_matrix`` of one column: its statistics by field."""
+    (result,) = stat_matrix(np.array(values, dtype=np.float64).reshape(-1, 1), ids, groups, fields)
+    return result
 
 
 def close(a, b) -> bool:

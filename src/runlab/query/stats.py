@@ -59,29 +59,6 @@ class Summary(NamedTuple):
         return cls(n, mean, std, sem, min(values), max(values), mean - half, mean + half)
 
 
-def stat_columns(
-    values: Sequence[float | None],
-    ids: Any,
-    groups: int,
-    fields: Iterable[str],
-    *,
-    level: float = CONFIDENCE,
-) -> dict[str, tuple[float | int | None, ...]]:
-    """The :class:`Summary` ``fields`` of each group of ``values`` (one column; see
-    :func:`stat_matrix`).
-
-    Usage::
-
-        stat_columns([1.0, 3.0, 2.0], [0, 1, 0], 2, ["mean", "std"])
-        # {"mean": (1.5, 3.0), "std": (0.7071..., None)}
-    """
-    import numpy as np
-
-    matrix = np.array(values, dtype=np.float64).reshape(-1, 1)  # None becomes NaN in C
-    (result,) = stat_matrix(matrix, ids, groups, fields, level=level)
-    return result
-
-
 def stat_matrix(
     values: Any,
     ids: Any,
@@ -101,13 +78,18 @@ def stat_matrix(
     sum is one ``reduceat`` (numpy's pairwise summation, in row order), which may
     differ from ``Summary.of``'s exact ``fsum`` in the last digit; ``std`` is two-pass
     (the deviations from the group's mean).
+
+    Usage::
+
+        stat_matrix(np.array([[1.0], [3.0], [2.0]]), [0, 1, 0], 2, ["mean", "std"])
+        # [{"mean": (1.5, 3.0), "std": (0.7071..., None)}]
     """
     import numpy as np
 
     wanted = list(dict.fromkeys(fields))
     unknown = [f for f in wanted if f not in Summary._fields]
     if unknown:
-        raise ValueError(f"stat_columns: no statistic {unknown[0]!r}")
+        raise ValueError(f"stat_matrix: no statistic {unknown[0]!r}")
     width = values.shape[1]
     if not groups:
         return [{f: () for f in wanted} for _ in range(width)]
