@@ -352,10 +352,11 @@ def warn_groups(
     if singletons and len({_hashable(v) for v in samples}) > 1:
         warnings.warn(singleton_warning(keys), UserWarning, stacklevel=4)
         return
-    if _no_repeats(table.column(over).dtype, samples, groups):
-        return  # the common case: no group repeats a sample
-    if table.column(over).dtype in (DType.JSON, DType.MIXED):
+    dtype = table.column(over).dtype
+    if dtype in (DType.JSON, DType.MIXED):
         samples = tuple(_hashable(v) for v in samples)
+    if _no_repeats(dtype, samples, groups):
+        return  # the common case: no group repeats a sample
     for g, rows in enumerate(groups.members()):
         if len({samples[i] for i in rows}) < len(rows):
             repeated = _first_repeat(samples[i] for i in rows)
@@ -368,7 +369,7 @@ def _no_repeats(dtype: DType, samples: Sequence[Any], groups: Groups) -> bool:
     """Whether no group holds one sample twice, decided without a Python loop.
 
     Integer samples (seeds) pair with their group in one int64 each, counted by numpy;
-    others as (group, value) tuples in a set.
+    others (hashable: JSON values already as text) as (group, value) tuples in a set.
     """
     if dtype is DType.INT and samples and None not in samples:
         import numpy as np
@@ -382,8 +383,6 @@ def _no_repeats(dtype: DType, samples: Sequence[Any], groups: Groups) -> bool:
             if cells <= 4 * len(samples):  # seeds 0..n-1: a count per cell, no sort
                 return bool(np.bincount(pairs, minlength=cells).max() <= 1)
             return bool(np.unique(pairs).size == len(samples))
-    if dtype in (DType.JSON, DType.MIXED):
-        samples = tuple(_hashable(v) for v in samples)
     return len(set(zip(groups.ids, samples, strict=True))) == len(samples)
 
 
