@@ -34,17 +34,6 @@ FIXED_COLUMNS: tuple[str, ...] = (
     "attempt",
     "sweep",
 )
-# Bookkeeping columns: hidden from tables, used to order rows and to re-scan and to judge lost runs.
-INTERNAL_COLUMNS: tuple[str, ...] = (
-    "_seq",
-    "_mtime",
-    "_pid",
-    "_pid_start",
-    "_params_hash",
-    "_key",
-    "_config",
-)
-
 KINDS = ("params", "metrics", "tags")
 
 _INITIAL = """
