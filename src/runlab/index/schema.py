@@ -34,6 +34,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     "attempt",
     "sweep",
 )
+
 KINDS = ("params", "metrics", "tags")
 
 _INITIAL = """
