@@ -20,12 +20,14 @@ def store(tmp_path):
 
 
 def test_each_run_as_json_text_is_json_dumps_of_its_json(store):
+    from runlab.launch.plan import json_lines
+
     design = Grid(lr=[0.1, 1e-3], tag=["a b", "é'\"", None], fast=[True, False])
     plan = make_plan(store, design.expand("s").configs, TASK, sweep="s", launch_time="t")
     for entry in plan.entries:
-        assert entry.to_json_text() == json.dumps(entry.to_json(), default=str)
+        assert json_lines([entry]) == [json.dumps(entry.to_json(), default=str)]
     other = make_plan(store, Point(x=1).expand("p").configs, CallableTask("m:f"), sweep="p")
-    assert other.entries[0].to_json_text() == json.dumps(other.entries[0].to_json(), default=str)
+    assert json_lines(other.entries) == [json.dumps(other.entries[0].to_json(), default=str)]
 
 
 def test_plan_keys_come_from_the_expansion_and_match_run_key(store):
@@ -145,7 +147,7 @@ def test_json_lines_are_each_entrys_json_text(store, design, task):
     first = make_plan(store, configs, task, sweep="s", launch_time="t")
     _finish(store, first, [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.COMPLETED])
     plan = make_plan(store, configs, task, sweep="s", launch_time="t")
-    assert json_lines(plan.entries) == [e.to_json_text() for e in plan.entries]
+    assert json_lines(plan.entries) == [json.dumps(e.to_json(), default=str) for e in plan.entries]
     for line, entry in zip(json_lines(plan.entries), plan.entries, strict=True):
         assert json.loads(line) == json.loads(json.dumps(entry.to_json(), default=str))
     assert json_lines(()) == []
