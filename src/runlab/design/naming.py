@@ -26,13 +26,13 @@ start with ``.`` or leave the store.
 from __future__ import annotations
 
 import json
-import operator
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runlab.bulk import column_texts
 from runlab.canonical import canonical_value
 from runlab.errors import UsageError
 from runlab.record.layout import INDEX_FILE, safe_name
@@ -275,25 +275,19 @@ def _column_texts(
 ) -> list[str] | None:
     """Return the default names' texts made key by key, or None where that does not apply.
 
-    A grid has few distinct values per key and many configs, so each ``key=value`` is
-    rendered once per distinct value and the texts are joins of them. That needs every
-    config to have every varying key, and each key's values to be of one type among
-    int, str and float: then equal values (the memo's keys) render alike, which would
-    not hold for ``True`` and ``1``.
+    Each ``key=value`` is rendered once per distinct value (see
+    :func:`runlab.bulk.column_texts`), for keys whose values are all ints, all strings
+    or all floats.
     """
     if not varying:
         return None
-    columns = []
-    for key in varying:
-        try:
-            values = list(map(operator.itemgetter(key), configs))
-        except KeyError:
-            return None
-        if set(map(type, values)) not in ({int}, {str}, {float}):
-            return None
-        shown = {v: f"{key}={render_value(v, digits=digits[key])}" for v in dict.fromkeys(values)}
-        columns.append(map(shown.__getitem__, values))
-    return list(map(",".join, zip(*columns, strict=True)))
+    pieces = column_texts(
+        configs, varying, lambda key, v: f"{key}={render_value(v, digits=digits[key])}", _ONE_KIND
+    )
+    return None if pieces is None else list(map(",".join, pieces))
+
+
+_ONE_KIND = (frozenset((int,)), frozenset((str,)), frozenset((float,)))
 
 
 def _collision(

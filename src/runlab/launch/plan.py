@@ -23,7 +23,6 @@ key (the config changed under the same name), the new run's folder is
 from __future__ import annotations
 
 import enum
-import operator
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +31,7 @@ from json.encoder import encode_basestring_ascii
 from types import MappingProxyType
 from typing import Any
 
-from runlab.bulk import paused_gc
+from runlab.bulk import column_texts, paused_gc
 from runlab.canonical import config_hash, hash_text, json_encoder
 from runlab.design import Config
 from runlab.design.naming import folder_name
@@ -170,24 +169,26 @@ def _commands_texts(commands: list[tuple[tuple[str, str], ...]]) -> list[str]:
 def _params_texts(params: list[Mapping[str, Any]]) -> Iterable[str]:
     """``json.dumps(dict(p), default=str)`` of each of ``params``.
 
-    Made key by key when every mapping has the same keys in the same order and each
-    key's values are all ints or all strings: equal values (the memo's keys) then
-    encode alike, which would not hold for ``0.0`` and ``-0.0``, nor ``True`` and ``1``.
+    Made key by key (see :func:`runlab.bulk.column_texts`) when every mapping has the
+    same keys in the same order and each key's values are all ints or all strings.
     """
     if not params or len(set(map(tuple, params))) != 1:
         return [_PARAMS_TEXT(dict(p)) for p in params]
     keys = tuple(params[0])
     if not keys:
         return ["{}"] * len(params)
-    columns = []
-    for key in keys:
-        values = list(map(operator.itemgetter(key), params))
-        if set(map(type, values)) not in ({int}, {str}):
-            return [_PARAMS_TEXT(dict(p)) for p in params]
-        name = f"{encode_basestring_ascii(key)}: "
-        encoded = {v: name + _PARAMS_TEXT(v) for v in dict.fromkeys(values)}
-        columns.append(map(encoded.__getitem__, values))
-    return map("{{{}}}".format, map(", ".join, zip(*columns, strict=True)))
+    pieces = column_texts(
+        params,
+        keys,
+        lambda key, v: f"{encode_basestring_ascii(key)}: {_PARAMS_TEXT(v)}",
+        _INTS_OR_TEXT,
+    )
+    if pieces is None:
+        return [_PARAMS_TEXT(dict(p)) for p in params]
+    return map("{{{}}}".format, map(", ".join, pieces))
+
+
+_INTS_OR_TEXT = (frozenset((int,)), frozenset((str,)))
 
 
 @dataclass(frozen=True)
