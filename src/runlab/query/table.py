@@ -157,10 +157,12 @@ class RunTable:
         return out
 
     # -- verbs --------------------------------------------------------------------------
-    def take(self, indexes: Sequence[int]) -> RunTable:
-        """The rows at ``indexes``, in that order."""
+    def take(self, indexes: Sequence[int], names: Sequence[str] | None = None) -> RunTable:
+        """The rows at ``indexes``, in that order; only the columns ``names`` if given."""
         pick = picker(indexes)
-        return RunTable(self.columns, tuple(pick(v) for v in self.data))
+        if names is None:
+            return RunTable(self.columns, tuple(pick(v) for v in self.data))
+        return RunTable(tuple(map(self.column, names)), tuple(pick(self.values(n)) for n in names))
 
     def select(self, names: Iterable[str]) -> RunTable:
         """Only the columns ``names`` (resolved as :meth:`resolve_many` does), in that order."""
@@ -282,8 +284,7 @@ class Groups:
 
     def first_values(self, table: RunTable | Rows, names: Sequence[str]) -> list[tuple[Any, ...]]:
         """Per column ``names``, the value of each group's first row: the group's key."""
-        firsts = table.take(self.firsts)
-        return [firsts.values(name) for name in names]
+        return list(table.take(self.firsts, names).data)
 
     def members(self) -> list[list[int]]:
         """The rows of each group, in row order."""
@@ -351,9 +352,14 @@ class Rows:
         # Column by column: numpy reads a flat sequence of floats far faster than rows.
         return _float_array([self._raw(n) for n in names], len(self))
 
-    def take(self, indexes: Sequence[int]) -> RunTable:
-        """The rows at ``indexes`` as a table."""
-        return RunTable.from_rows(self.columns, [self.rows[i] for i in indexes])
+    def take(self, indexes: Sequence[int], names: Sequence[str] | None = None) -> RunTable:
+        """The rows at ``indexes`` as a table; only the columns ``names`` if given."""
+        picked = list(map(self.rows.__getitem__, indexes))
+        if names is None:
+            return RunTable.from_rows(self.columns, picked)
+        columns = tuple(map(self.column, names))
+        data = (tuple(map(operator.itemgetter(self._positions[c.name]), picked)) for c in columns)
+        return RunTable(columns, tuple(_convert(v, c) for v, c in zip(data, columns, strict=True)))
 
 
 def _float_array(columns: Sequence[Sequence[Any]], length: int) -> np.ndarray:
