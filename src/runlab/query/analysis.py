@@ -196,7 +196,7 @@ def aggregate(
     """One row per group of ``keys``: the run count and ``stats`` of each of ``values``."""
     _check_numeric(table, values)
     groups = Groups.of(table, keys)
-    return _summed(table, groups, table.take(groups.firsts), keys, values, over, stats)
+    return _summed(table, groups, table.take(groups.firsts, keys), keys, values, over, stats)
 
 
 def _check_numeric(table: RunTable | Rows | Runs, values: Sequence[str]) -> None:

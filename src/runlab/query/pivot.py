@@ -196,7 +196,7 @@ def build(
     by_row = group_rows(table, keys)
     if over is not None:
         groups = Groups.of(table, [*keys, cols])
-        warn_groups(table, groups, table.take(groups.firsts), [*keys, cols], over)
+        warn_groups(table, groups, table.take(groups.firsts, [*keys, cols]), [*keys, cols], over)
     col_values = table.values(cols)
     distinct = sorted({_key(v): v for v in col_values}.items(), key=lambda kv: _order(kv[1]))
     col_index = {k: j for j, (k, _) in enumerate(distinct)}
