@@ -313,3 +313,67 @@ def test_two_launchers_never_run_one_config_at_once(tmp_path):
     assert [
         RunReader(d).status.value for d in store_root.iterdir() if (d / "run.json").exists()
     ] == ["completed"] * 6
+
+
+def test_many_commands_that_cannot_start_each_fail_in_turn(store):
+    # Each run ends as it opens; the loop takes the next in turn, never by nesting calls
+    # (a call per run, five frames deep, would pass Python's recursion limit by run 200).
+    task = CommandTask.from_templates("runlab-no-such-program {x}")
+    plan, result = launch(store, Grid(x=list(range(300))), task, slots=make_slots(workers=1))
+    assert len(result.failed) == 300
+    record = status_of(store, plan.entries[-1].run_id)
+    assert (record["status"], record["exit_code"]) == ("failed", 127)
+    assert "cannot start runlab-no-such-program" in record["error"]
+
+
+def test_without_pidfds_the_loop_polls_and_still_times_out(store, tmp_path, monkeypatch):
+    def no_pidfd(pid):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    task = CommandTask.from_templates("sh -c 'sleep {s}; echo slept {s}'")
+    plan, _result = launch(store, Grid(s=[0, 0.1, 30]), task, timeout=1.0, grace=1.0)
+    by_s = {e.params["s"]: status_of(store, e.run_id) for e in plan.entries}
+    assert by_s[0]["status"] == by_s[0.1]["status"] == "completed"
+    assert (by_s[30]["status"], by_s[30]["exit_code"]) == ("failed", 124)
+    assert (store.root / plan.entries[1].run_id / "logs" / "main.log").read_text() == "slept 0.1\n"
+
+
+def test_cancel_from_another_thread_interrupts_the_running_runs_only(store, tmp_path):
+    import threading
+
+    started = threading.Event()
+    count = []
+
+    def on_event(event):
+        if event.kind == "start":
+            count.append(event)
+            if len(count) == 2:
+                started.set()
+
+    task = CommandTask.from_templates("sleep 30")
+    plan = make_plan(store, Grid(x=list(range(5))).expand("s").configs, task, sweep="s")
+    launcher = LocalLauncher(store, make_slots(workers=2), grace=2.0, on_event=on_event)
+    threading.Thread(target=lambda: started.wait(30) and launcher.cancel(), daemon=True).start()
+    result = launcher.launch(plan, sweep="s")
+    assert result.interrupted
+    assert sorted(o.status.value for o in result.outcomes.values()) == ["interrupted"] * 2
+    folders = [d for d in store.root.iterdir() if (d / "run.json").exists()]
+    assert len(folders) == 2  # the three runs not started are left for the next launch
+
+
+def test_a_failing_launcher_ends_every_tree_it_started(store, tmp_path):
+    pidfile = tmp_path / "pid"
+
+    def on_event(event):
+        if event.kind == "finish":  # run 2 ended while run 1 sleeps: now fail
+            _wait_for(pidfile.exists)
+            raise RuntimeError("progress display broke")
+
+    script = f"if [ {{x}} = 1 ]; then echo $$ > {pidfile}; exec sleep 60; fi"
+    task = CommandTask.from_templates(f"sh -c '{script}'")
+    plan = make_plan(store, Grid(x=[1, 2]).expand("s").configs, task, sweep="s")
+    launcher = LocalLauncher(store, make_slots(workers=2), on_event=on_event)
+    with pytest.raises(RuntimeError, match="progress display broke"):
+        launcher.launch(plan, sweep="s")
+    _wait_gone(int(pidfile.read_text()))
