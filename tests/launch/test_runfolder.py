@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from runlab.launch.runfolder import CLAIM_FILE, Outcome, claim, close_attempt, open_attempt
-from runlab.record.files import atomic_write_json, read_json
+from runlab.record.files import atomic_write_json, dumps, read_json
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.status import LOST_AFTER_SECONDS, RunStatus
 
@@ -105,3 +105,45 @@ def test_a_failure_while_opening_a_new_folder_leaves_nothing(layout):
     with pytest.raises(ValueError):  # two commands selected, one command line given
         _open(layout, template=("a", "b"), selected=("a", "b"))
     assert os.listdir(layout.root) == []
+
+
+def test_a_new_runs_files_are_written_as_the_atomic_writer_writes_them(layout):
+    run_dir, record = _open(layout, params_hash="h") or pytest.fail("not opened")
+    # params.json is written in place in the new folder, before run.json appears
+    assert (run_dir.path / "params.json").read_text() == dumps({"x": 1}) + "\n"
+    assert (run_dir.path / "run.json").read_text() == dumps(record) + "\n"
+    assert (layout.changed_dir / "r").exists()
+    os.unlink(layout.changed_dir / "r")  # as the index takes it
+    final = close_attempt(layout, run_dir, record, Outcome(RunStatus.FAILED, 3, "boom"), 0.0)
+    assert (run_dir.path / "run.json").read_text() == dumps(final) + "\n"
+    assert final["status"] == "failed" and final["exit_code"] == 3 and final["error"] == "boom"
+    report = (run_dir.path / "reports" / "1.json").read_text()
+    assert (
+        report
+        == dumps(
+            {"attempt": 1, "status": "failed", "final": False, "end": final["end"], "summary": {}}
+        )
+        + "\n"
+    )
+    assert (layout.changed_dir / "r").exists()  # the outcome is marked for the index again
+    left = set(os.listdir(run_dir.path)) - {"git.diff"}
+    assert left == {"params.json", "run.json", "reports", "error.txt"}
+
+
+def test_a_summary_the_task_wrote_reaches_the_report(layout):
+    run_dir, record = _open(layout) or pytest.fail("not opened")
+    atomic_write_json(run_dir.summary_json, {"acc": 0.9})
+    close_attempt(layout, run_dir, record, Outcome(RunStatus.COMPLETED, 0), time.time())
+    assert read_json(run_dir.path / "reports" / "1.json")["summary"] == {"acc": 0.9}
+
+
+def test_a_re_entered_folder_replaces_its_params_and_keeps_its_reports(layout):
+    run_dir, record = _open(layout) or pytest.fail("not opened")
+    close_attempt(layout, run_dir, record, Outcome(RunStatus.FAILED, 1), time.time())
+    atomic_write_json(run_dir.params_json, {"x": "old"})
+    again = _open(layout)  # a failed run runs again, in the folder that holds its params
+    assert again is not None and again[1]["attempt"] == 2
+    assert read_json(run_dir.params_json) == {"x": 1}
+    close_attempt(layout, run_dir, again[1], Outcome(RunStatus.COMPLETED, 0), time.time())
+    assert sorted(os.listdir(run_dir.path / "reports")) == ["1.json", "2.json"]
+    assert [n for n in os.listdir(run_dir.path) if n.endswith(".tmp")] == []

@@ -31,7 +31,6 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from runlab.canonical import config_hash, to_jsonable
@@ -114,6 +113,8 @@ def claim(run_dir: RunDir) -> bool:
 
 def release(run_dir: RunDir) -> None:
     """Give up this process's claim file on ``run_dir``, if it holds one."""
+    if not _HELD:  # no claim file to give up: a folder this process created takes none
+        return
     path = os.path.join(run_dir.path, CLAIM_FILE)
     if path not in _HELD:
         return
@@ -161,7 +162,7 @@ def end_leftovers(run_dir: RunDir, launcher_pid: int) -> int:
 
 
 def _claim_is_stale(run_dir: RunDir, path: str) -> bool:
-    owner = read_json(Path(path), default=None, warn=False)
+    owner = read_json(path, default=None, warn=False)
     if not isinstance(owner, dict):
         try:  # being written this very moment, or torn by a crash: judge by its age
             return time.time() - os.stat(path).st_mtime > LOST_AFTER_SECONDS
@@ -246,6 +247,7 @@ def open_attempt(
             params_json,
             previous=previous,
             git=state,
+            fresh=fresh,
         )
     except BaseException:
         # Nothing half-made is left: a folder this call created goes, a claim is given up.
@@ -359,7 +361,7 @@ def record_step(
     run`` starts again from the command that was cut short.
     """
     set_step(record, template, name, status=status, exit_code=exit_code)
-    atomic_write_json(run_dir.run_json, record)
+    atomic_write_json(run_dir.file("run.json"), record)
 
 
 def close_attempt(
@@ -391,11 +393,13 @@ def close_attempt(
         exit_code=outcome.exit_code,
         error=outcome.error,
     )
-    summary = read_json(run_dir.summary_json, default={}, warn=False) or {}
-    reports = run_dir.path / "reports"
-    reports.mkdir(exist_ok=True)
+    summary = read_json(run_dir.file("summary.json"), default={}, warn=False) or {}
+    try:
+        os.mkdir(run_dir.file("reports"))
+    except FileExistsError:
+        pass
     atomic_write_json(
-        reports / f"{record['attempt']}.json",
+        run_dir.file(f"reports/{record['attempt']}.json"),
         {
             "attempt": record["attempt"],
             "status": outcome.status.value,
@@ -404,7 +408,7 @@ def close_attempt(
             "summary": summary,
         },
     )
-    atomic_write_json(run_dir.run_json, record)
+    atomic_write_json(run_dir.file("run.json"), record)
     layout.mark_changed(run_dir.id)
     release(run_dir)
     return record

@@ -2,8 +2,9 @@
 
 Readers elsewhere (another process, another host over NFS) may read any file at any
 moment, so a JSON file is never rewritten in place: it is written to a temp file in
-the same folder and moved over the old one with ``os.replace``. ``metrics.jsonl`` is
-only appended to; a torn last line (a crash mid-write) is skipped on read with a warning.
+the same folder and moved over the old one with ``os.replace``. The one exception is
+:func:`create_text`, for a new folder's files that no reader looks at yet. ``metrics.jsonl``
+is only appended to; a torn last line (a crash mid-write) is skipped on read with a warning.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterator
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,32 @@ class RecordWarning(UserWarning):
     """A record file was damaged (torn line, truncated JSON) and was partly skipped."""
 
 
-# One encoder for every value: json.dumps with any option builds a new one per call, and
-# without indent= or default= it encodes in C.
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-_STRING = encode_basestring  # what _ENCODE does for a str, minus two calls
+# One C encoder for every container: json.dumps, and JSONEncoder.encode too, build a new
+# one per call, which costs more than encoding a small dict. Without a circular-reference
+# check (markers=None): record data comes from JSON or to_jsonable and is never circular,
+# and a circular value still fails (RecursionError) before any file is touched. Where
+# json has no C encoder (another interpreter), its own encoder does the same work.
+if c_make_encoder is not None:
+    _ENCODER = c_make_encoder(
+        None, json.JSONEncoder().default, encode_basestring, None, ": ", ", ", False, False, True
+    )
+else:  # pragma: no cover - CPython always has it
+    _ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False).iterencode
+_STRING = encode_basestring  # what the encoder does for a str, minus the call
 _INF = float("inf")
 # O_CLOEXEC: a child the run starts later must not inherit a half-written temp file.
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+# This process's pid, for temp file names: a run's record writes ask for it several times,
+# and os.getpid() is a system call. A forked child sets its own before it runs on.
+_PID = os.getpid()
+
+
+def _forked() -> None:
+    global _PID
+    _PID = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _compact(value: Any) -> str:
@@ -53,9 +73,9 @@ def _compact(value: Any) -> str:
     elif kind is bool:
         return "true" if value else "false"
     try:
-        return _ENCODE(value)
+        return "".join(_ENCODER(value, 0))
     except TypeError:
-        return _ENCODE(to_jsonable(value))
+        return "".join(_ENCODER(to_jsonable(value), 0))
 
 
 def dumps(data: Any) -> str:
@@ -85,10 +105,10 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     mode the umask gives, like any file the user writes (the kernel applies the umask).
     """
     target = os.fspath(path)
-    folder, name = os.path.split(target)
+    folder, sep, name = target.rpartition(os.sep)
     # One writer per (process, thread) at a time, so this name is free without
     # mkstemp's random probing.
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = f"{folder}{sep}.{name}.{_PID}.{threading.get_ident()}.tmp"
     data = text.encode("utf-8")
     try:
         fd = os.open(tmp, _CREATE, 0o666)
@@ -130,19 +150,45 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any) -> None:
     atomic_write_text(path, dumps(data) + "\n")
 
 
+def create_text(path: str | os.PathLike[str], text: str) -> None:
+    """Create ``path`` holding ``text``, written in place: only for a file no reader sees yet.
+
+    The caller's promise: ``path`` is in a folder this process has just created, and
+    every reader skips that folder until a later file appears in it (a run folder until
+    its ``run.json``), so no reader can see this file half-written and the temp file
+    and rename of :func:`atomic_write_text` buy nothing. ``O_EXCL``: an existing file
+    means the promise is broken, and that is an error rather than an overwrite. A
+    failed write removes the file again.
+    """
+    fd = os.open(path, _CREATE, 0o666)
+    try:
+        _write_and_close(fd, text.encode("utf-8"))
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
+def create_json(path: str | os.PathLike[str], data: Any) -> None:
+    """:func:`create_text` for JSON, in the same format as :func:`atomic_write_json`."""
+    create_text(path, dumps(data) + "\n")
+
+
 def _write_and_close(fd: int, data: bytes) -> None:
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        written = os.write(fd, data)
+        if written < len(data):  # a short write (a signal, a full disk): write the rest
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 
 
-def read_json(path: Path, *, default: Any = None, warn: bool = True) -> Any:
+def read_json(path: str | os.PathLike[str], *, default: Any = None, warn: bool = True) -> Any:
     """Return the JSON in ``path``; ``default`` if it is missing or damaged (with a warning)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         return default
     try:

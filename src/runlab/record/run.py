@@ -35,7 +35,7 @@ from runlab.record.files import atomic_write_json, atomic_write_text, read_json,
 from runlab.record.flusher import FLUSHER, WAKE_AT
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.metrics import Point, format_points
-from runlab.record.status import HEARTBEAT_SECONDS, RunStatus
+from runlab.record.status import HEARTBEAT_SECONDS, RunStatus, own_start_time
 
 FORMAT_VERSION = 1
 SIGTERM_EXIT_CODE = 128 + 15
@@ -398,16 +398,15 @@ def base_record(
     sweep: str | None = None,
 ) -> dict[str, Any]:
     """The ``run.json`` of a run starting now in this process."""
-    from runlab.record.status import own_start_time
-
     now = utc_iso(time.time())
     argv = list(command) if command is not None else list(sys.argv)
+    pid, host, pid_start = _identity()
     return {
         "format": FORMAT_VERSION,
         "id": run_id,
         "name": name or run_id,
         "description": description,
-        "tags": dict(to_jsonable(dict(tags or {}))),
+        "tags": to_jsonable(dict(tags)) if tags else {},
         "sweep": sweep,
         "status": RunStatus.RUNNING.value,
         "attempt": 1,
@@ -415,13 +414,13 @@ def base_record(
         "attempt_start": now,
         "end": None,
         "duration": None,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "pid_start": own_start_time(),
+        "host": host,
+        "pid": pid,
+        "pid_start": pid_start,
         "cwd": os.getcwd(),
         "argv": argv,
-        "command": _command_line(tuple(argv), script=command is None),
-        "python": sys.version.split()[0],
+        "command": _command_line(tuple(argv), command is None),
+        "python": _PYTHON,
         "executable": sys.executable,
         "exit_code": None,
         "error": None,
@@ -430,8 +429,31 @@ def base_record(
     }
 
 
+_PYTHON = sys.version.split()[0]
+_IDENTITY: tuple[int, str, float | None] | None = None
+
+
+def _identity() -> tuple[int, str, float | None]:
+    """This process's pid, host and start time, asked once per process (a fork asks again).
+
+    A sweep writes them into every run's record, and each costs a system call.
+    """
+    global _IDENTITY
+    if _IDENTITY is None:
+        _IDENTITY = (os.getpid(), socket.gethostname(), own_start_time())
+    return _IDENTITY
+
+
+def _forget_identity() -> None:
+    global _IDENTITY
+    _IDENTITY = None
+
+
+os.register_at_fork(after_in_child=_forget_identity)
+
+
 @functools.lru_cache(maxsize=16)
-def _command_line(argv: tuple[str, ...], *, script: bool) -> str:
+def _command_line(argv: tuple[str, ...], script: bool) -> str:
     """The shell line of ``argv`` (a script's prefixed by its interpreter), quoted once.
 
     Every run of a sweep in one process has the same argv, and quoting is a regex per
