@@ -98,7 +98,7 @@ class _Lane:
         self.run_env: dict[str, str] = env
         self.started = 0.0
         self.deadline: float | None = None
-        self.steps: _Steps | None = None
+        self.template: tuple[str, ...] = ()  # a command task's commands, in order
         self.todo: collections.deque[tuple[str, str]] = collections.deque()
         self.step = ""  # the command running now
         self.proc: Process | None = None
@@ -331,8 +331,8 @@ class LocalLauncher:
         running one recorded completed, at one write per step.
         """
         assert lane.entry is not None and lane.run_dir is not None
-        lane.steps = _Steps(lane.run_dir, lane.record, task.names)
-        names = lane.steps.names  # those completed in an earlier attempt are left out
+        lane.template = task.names
+        names = lane.record.get(STEPS) or ()  # those completed earlier are left out
         lane.todo = collections.deque(c for c in lane.entry.commands if c[0] in names)
         try:
             os.mkdir(os.path.join(lane.run_dir.path, "logs"))
@@ -395,10 +395,19 @@ class LocalLauncher:
 
     def _command_done(self, lane: _Lane, outcome: Outcome) -> None:
         """Record the command's end; start the next one, or close the attempt."""
-        assert lane.steps is not None
-        lane.steps.update(lane.step, outcome.status, outcome.exit_code)
+        # In the record only: the next write (the next step's start, or the close) takes it.
+        set_step(
+            lane.record,
+            lane.template,
+            lane.step,
+            status=outcome.status,
+            exit_code=outcome.exit_code,
+        )
         if outcome.status is RunStatus.COMPLETED and lane.todo:
-            lane.steps.record(lane.todo[0][0], RunStatus.RUNNING)
+            assert lane.run_dir is not None
+            record_step(
+                lane.run_dir, lane.record, lane.template, lane.todo[0][0], status=RunStatus.RUNNING
+            )
             self._start_command(lane)
         else:
             self._close(lane, outcome)
@@ -521,26 +530,3 @@ def _drain(fd: int) -> None:
             pass
     except BlockingIOError:
         pass
-
-
-@dataclass
-class _Steps:
-    """The steps of one attempt of a command-task run, and where their statuses go."""
-
-    run_dir: RunDir
-    state: dict[str, Any]  # the attempt's run.json record, updated as steps end
-    template: tuple[str, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self.state.get(STEPS) or ())
-
-    def record(self, name: str, status: RunStatus, exit_code: int | None = None) -> None:
-        """Set the step's status and write ``run.json`` now."""
-        record_step(
-            self.run_dir, self.state, self.template, name, status=status, exit_code=exit_code
-        )
-
-    def update(self, name: str, status: RunStatus, exit_code: int | None = None) -> None:
-        """Set the step's status in the record only: the next write takes it to disk."""
-        set_step(self.state, self.template, name, status=status, exit_code=exit_code)
