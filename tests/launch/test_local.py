@@ -377,3 +377,21 @@ def test_a_failing_launcher_ends_every_tree_it_started(store, tmp_path):
     with pytest.raises(RuntimeError, match="progress display broke"):
         launcher.launch(plan, sweep="s")
     _wait_gone(int(pidfile.read_text()))
+
+
+def test_a_launcher_leaves_no_file_descriptor_open_once_it_is_gone(store):
+    import gc
+
+    def open_fds():
+        return len(os.listdir("/proc/self/fd"))
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc")
+    task = CommandTask.from_templates("true {x}")
+    plan = make_plan(store, Grid(x=[1, 2, 3]).expand("s").configs, task, sweep="s")
+    before = open_fds()
+    launcher = LocalLauncher(store, make_slots(workers=2))
+    assert launcher.launch(plan, sweep="s").failed == []
+    del launcher
+    gc.collect()
+    assert open_fds() == before

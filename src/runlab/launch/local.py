@@ -30,6 +30,7 @@ import selectors
 import signal
 import subprocess
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,7 +117,7 @@ class LocalLauncher:
 
         launcher = LocalLauncher(store, make_slots(workers=2), timeout=600, retries=1)
         launcher = LocalLauncher(store, slots, metrics=sweep.metrics)  # parse its logs too
-        result = launcher.launch(plan, task, sweep="svm")
+        result = launcher.launch(plan, sweep="svm")
     """
 
     def __init__(
@@ -161,9 +162,13 @@ class LocalLauncher:
         self._queue.extend(plan.to_run)
         self._sweep = sweep
         self._selector = selectors.DefaultSelector()
-        self._wake = os.pipe()
-        for fd in self._wake:
-            os.set_blocking(fd, False)
+        if self._wake is None:
+            # Open as long as the launcher lives: a cancel() from another thread that
+            # comes as a launch ends must not write into an fd number used again.
+            self._wake = os.pipe()
+            for fd in self._wake:
+                os.set_blocking(fd, False)
+            weakref.finalize(self, _close_all, self._wake)
         self._selector.register(self._wake[0], selectors.EVENT_READ, None)
         store_env = {**os.environ, "RUNLAB_STORE": str(self.store.root)}
         lanes = [_Lane(slot, {**store_env, **slot.env()}) for slot in self.slots]
@@ -175,9 +180,6 @@ class LocalLauncher:
         finally:
             self._stop_workers(lanes)
             self._selector.close()
-            wake, self._wake = self._wake, None
-            for fd in wake:
-                os.close(fd)
         return self._result
 
     def cancel(self) -> None:
@@ -192,7 +194,7 @@ class LocalLauncher:
         if wake is not None:
             try:
                 os.write(wake[1], b"!")
-            except OSError:  # the pipe is full (woken already) or just closed
+            except OSError:  # the pipe is full: the loop is woken already
                 pass
 
     # -- the loop -------------------------------------------------------------------
@@ -521,6 +523,11 @@ class LocalLauncher:
             except subprocess.TimeoutExpired:
                 signal_group(worker, signal.SIGKILL)
                 worker.wait()
+
+
+def _close_all(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _drain(fd: int) -> None:
