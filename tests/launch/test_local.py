@@ -331,12 +331,33 @@ def test_without_pidfds_the_loop_polls_and_still_times_out(store, tmp_path, monk
         raise OSError(38, "Function not implemented")
 
     monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    before = signal.getsignal(signal.SIGCHLD)
     task = CommandTask.from_templates("sh -c 'sleep {s}; echo slept {s}'")
     plan, _result = launch(store, Grid(s=[0, 0.1, 30]), task, timeout=1.0, grace=1.0)
     by_s = {e.params["s"]: status_of(store, e.run_id) for e in plan.entries}
     assert by_s[0]["status"] == by_s[0.1]["status"] == "completed"
     assert (by_s[30]["status"], by_s[30]["exit_code"]) == ("failed", 124)
     assert (store.root / plan.entries[1].run_id / "logs" / "main.log").read_text() == "slept 0.1\n"
+    assert signal.getsignal(signal.SIGCHLD) is before  # SIGCHLD woke the loop, then let go
+
+
+def test_without_pidfds_a_launch_in_another_thread_polls(store, monkeypatch):
+    import threading
+
+    def no_pidfd(pid):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    task = CommandTask.from_templates("sh -c 'echo ran {x}'")
+    results = []
+    thread = threading.Thread(
+        target=lambda: results.append(launch(store, Grid(x=[1, 2, 3]), task)), daemon=True
+    )
+    thread.start()
+    thread.join(60)
+    plan, result = results[0]
+    assert result.failed == [] and len(result.outcomes) == 3
+    assert [status_of(store, e.run_id)["status"] for e in plan.entries] == ["completed"] * 3
 
 
 def test_cancel_from_another_thread_interrupts_the_running_runs_only(store, tmp_path):
