@@ -3,13 +3,11 @@
 One thread watches every slot (an event loop, as ``xargs -P`` and GNU parallel do): it
 opens a run, starts its command, and goes on with the other slots until some process
 ends; each slot runs one task at a time, and a task's named commands run in order on
-its slot. It waits on every process at once through a pidfd per process (Linux 5.3+);
-without pidfds (RHEL 8's 4.18 kernels, macOS) SIGCHLD wakes it when it runs in the main
-thread, and it polls every few milliseconds when it does not. A thread per slot was the
-first design: its threads handed the GIL to each other at every step (for a thousand
-``true`` commands on two slots: 6,200-7,700 context switches and 1.9-2.1 s of CPU,
-against 1,500-1,900 and 1.5 s in one loop), and a launcher with one thread has no lock
-for a signal handler to deadlock on.
+its slot. How it waits for all of them at once (pidfds, SIGCHLD or polling) is
+``launch/waiter.py``'s. A thread per slot was the first design: its threads handed the
+GIL to each other at every step (for a thousand ``true`` commands on two slots:
+6,200-7,700 context switches and 1.9-2.1 s of CPU, against 1,500-1,900 and 1.5 s in one
+loop), and a launcher with one thread has no lock for a signal handler to deadlock on.
 
 Commands start in their own session (process group): cancelling a run kills its whole
 process tree, and Ctrl-C at the terminal reaches the launcher only, which decides. On
@@ -28,12 +26,9 @@ from __future__ import annotations
 
 import collections
 import os
-import selectors
 import signal
 import subprocess
-import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +45,7 @@ from runlab.launch.slots import Slot
 from runlab.launch.slotworker import SlotWorker
 from runlab.launch.spawn import Process, command_argv, judge, signal_group, spawn
 from runlab.launch.steps import STEPS, set_step
+from runlab.launch.waiter import Waiter
 from runlab.record import git as gitmod
 from runlab.record.layout import RunDir
 from runlab.record.parsers import metric_rules
@@ -58,10 +54,6 @@ from runlab.store import Store
 from runlab.tasks import CallableTask, CommandTask
 
 _LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-# How often a process without a pidfd is asked whether it ended: when nothing else tells
-# the loop, and when SIGCHLD does (in case another handler takes it meanwhile).
-_POLL_SECONDS = 0.005
-_POLL_WITH_SIGCHLD_SECONDS = 0.5
 
 
 @dataclass
@@ -109,7 +101,6 @@ class _Lane:
         self.todo: collections.deque[tuple[str, str]] = collections.deque()
         self.step = ""  # the command running now
         self.proc: Process | None = None
-        self.pidfd: int | None = None
         self.timed_out = False
         self.cancelled = False
         self.kill_at: float | None = None
@@ -149,12 +140,10 @@ class LocalLauncher:
         self.on_event = on_event or (lambda event: None)
         self._queue: collections.deque[PlannedRun] = collections.deque()
         self._sweep = ""
-        self._selector: selectors.BaseSelector | None = None
-        self._wake: tuple[int, int] | None = None
+        self._waiter = Waiter()
         self._stop_asked = False  # set by cancel(), acted on by the loop
         self._stopping = False
         self._retired: list[SlotWorker] = []
-        self._sigchld: tuple[Any] | None = None  # the handler ours replaced, while it does
         self._result = LaunchResult()
 
     # -- the two verbs --------------------------------------------------------------
@@ -168,15 +157,7 @@ class LocalLauncher:
         gitmod.git_state()  # asked once here, not by the first run of each slot
         self._queue.extend(plan.to_run)
         self._sweep = sweep
-        self._selector = selectors.DefaultSelector()
-        if self._wake is None:
-            # Open as long as the launcher lives: a cancel() from another thread that
-            # comes as a launch ends must not write into an fd number used again.
-            self._wake = os.pipe()
-            for fd in self._wake:
-                os.set_blocking(fd, False)
-            weakref.finalize(self, _close_all, self._wake)
-        self._selector.register(self._wake[0], selectors.EVENT_READ, None)
+        self._waiter.open()
         store_env = {**os.environ, "RUNLAB_STORE": str(self.store.root)}
         lanes = [_Lane(slot, {**store_env, **slot.env()}) for slot in self.slots]
         try:
@@ -186,10 +167,7 @@ class LocalLauncher:
             raise
         finally:
             self._stop_workers(lanes)
-            self._selector.close()
-            if self._sigchld is not None:
-                signal.signal(signal.SIGCHLD, self._sigchld[0])
-                self._sigchld = None
+            self._waiter.close()
         return self._result
 
     def cancel(self) -> None:
@@ -200,16 +178,10 @@ class LocalLauncher:
         """
         self._stop_asked = True
         self._result.interrupted = True
-        wake = self._wake
-        if wake is not None:
-            try:
-                os.write(wake[1], b"!")
-            except OSError:  # the pipe is full: the loop is woken already
-                pass
+        self._waiter.wake()
 
     # -- the loop -------------------------------------------------------------------
     def _loop(self, lanes: list[_Lane]) -> None:
-        assert self._selector is not None
         beat_at = time.monotonic() + HEARTBEAT_SECONDS
         while True:
             if self._stop_asked and not self._stopping:
@@ -220,16 +192,7 @@ class LocalLauncher:
             if not busy:
                 return
             now = time.monotonic()
-            for key, _ in self._selector.select(self._wait_time(busy, beat_at, now)):
-                if key.data is None:
-                    _drain(key.fd)
-                else:
-                    key.data()
-            for lane in busy:
-                proc = lane.proc
-                polled = proc is not None and lane.pidfd is None and proc is not lane.worker
-                if polled and proc.poll() is not None:  # no pidfd: asked here instead
-                    self._command_ended(lane)
+            self._waiter.wait(self._wait_time(busy, beat_at, now))
             now = time.monotonic()
             self._enforce_deadlines(lanes, now)
             if now >= beat_at:
@@ -240,13 +203,11 @@ class LocalLauncher:
         """How long the loop may sleep: until the next deadline, kill or heartbeat."""
         times = [beat_at]
         for lane in busy:
-            if lane.pidfd is None and lane.worker is not lane.proc:
-                times.append(now + (_POLL_WITH_SIGCHLD_SECONDS if self._sigchld else _POLL_SECONDS))
             if lane.deadline is not None and not lane.timed_out:
                 times.append(lane.deadline)
             if lane.kill_at is not None:
                 times.append(lane.kill_at)
-        return max(0.0, min(times) - now)
+        return min(times) - now
 
     # -- a lane's runs --------------------------------------------------------------
     def _fill(self, lane: _Lane) -> None:
@@ -371,49 +332,14 @@ class LocalLauncher:
         self._watch(lane, proc)
 
     def _watch(self, lane: _Lane, proc: Process) -> None:
-        """Have the loop told when ``proc`` ends: by its pidfd, else by polling."""
-        assert self._selector is not None
+        """Make ``proc`` the lane's process, and have the loop told when it ends."""
         lane.proc = proc
-        try:
-            lane.pidfd = os.pidfd_open(proc.pid)
-        except (AttributeError, OSError):  # not Linux 5.3+: the loop polls
-            lane.pidfd = None
-            self._listen_for_children()
-        else:
-            self._selector.register(
-                lane.pidfd, selectors.EVENT_READ, lambda: self._command_ended(lane)
-            )
-        if self._stopping:  # cancelled while this run was being opened
-            lane.cancelled = True
-            signal_group(proc, signal.SIGTERM)
-            lane.kill_at = time.monotonic() + self.grace
-
-    def _listen_for_children(self) -> None:
-        """Without pidfds, have SIGCHLD wake the loop, which then polls (main thread only).
-
-        Signal handlers are the main thread's: a launch in another thread polls instead.
-        """
-        if self._sigchld is not None or threading.current_thread() is not threading.main_thread():
-            return
-        assert self._wake is not None
-        wake = self._wake[1]
-
-        def on_child(signum: int, frame: Any) -> None:
-            try:
-                os.write(wake, b"c")
-            except OSError:  # the pipe is full: the loop is woken already
-                pass
-
-        self._sigchld = (signal.signal(signal.SIGCHLD, on_child),)
+        self._waiter.watch(proc, lambda: self._command_ended(lane))
+        self._stop_if_stopping(lane)
 
     def _command_ended(self, lane: _Lane) -> None:
         assert lane.proc is not None
         code = lane.proc.wait()
-        if lane.pidfd is not None:
-            assert self._selector is not None
-            self._selector.unregister(lane.pidfd)
-            os.close(lane.pidfd)
-            lane.pidfd = None
         lane.proc = None
         judged = judge(
             lane.step,
@@ -446,15 +372,12 @@ class LocalLauncher:
     # -- Python tasks ---------------------------------------------------------------
     def _ask_worker(self, lane: _Lane, task: CallableTask) -> None:
         """Send the run to the slot's worker; its answer ends the attempt."""
-        assert lane.run_dir is not None and self._selector is not None
+        assert lane.run_dir is not None
         if lane.worker is None:
             worker = lane.worker = SlotWorker(lane.slot)
-            self._selector.register(worker.fd, selectors.EVENT_READ, lambda: self._answer(lane))
+            self._waiter.add_reader(worker.fd, lambda: self._answer(lane))
         lane.proc = lane.worker
-        if self._stopping:
-            lane.cancelled = True
-            signal_group(lane.worker, signal.SIGTERM)
-            lane.kill_at = time.monotonic() + self.grace
+        self._stop_if_stopping(lane)
         env = lane.run_env
         names = ("RUNLAB_RUN_DIR", "RUNLAB_RUN_ID", "RUNLAB_STORE")
         lane.worker.send(
@@ -493,8 +416,8 @@ class LocalLauncher:
     def _retire(self, lane: _Lane) -> None:
         """Let go of the slot's worker: the loop no longer reads it; the end waits for it."""
         worker, lane.worker = lane.worker, None
-        assert worker is not None and self._selector is not None
-        self._selector.unregister(worker.fd)
+        assert worker is not None
+        self._waiter.remove_reader(worker.fd)
         self._retired.append(worker)
 
     # -- stopping -------------------------------------------------------------------
@@ -511,6 +434,13 @@ class LocalLauncher:
                 signal_group(proc, signal.SIGTERM)
             if procs:
                 lane.kill_at = kill_at
+
+    def _stop_if_stopping(self, lane: _Lane) -> None:
+        """A run that started while the launcher was being stopped stops at once."""
+        if self._stopping and lane.proc is not None:
+            lane.cancelled = True
+            signal_group(lane.proc, signal.SIGTERM)
+            lane.kill_at = time.monotonic() + self.grace
 
     def _enforce_deadlines(self, lanes: list[_Lane], now: float) -> None:
         for lane in lanes:
@@ -552,17 +482,3 @@ class LocalLauncher:
             except subprocess.TimeoutExpired:
                 signal_group(worker, signal.SIGKILL)
                 worker.wait()
-
-
-def _close_all(fds: tuple[int, ...]) -> None:
-    for fd in fds:
-        os.close(fd)
-
-
-def _drain(fd: int) -> None:
-    """Empty the wake-up pipe (its bytes only wake the loop)."""
-    try:
-        while os.read(fd, 512):
-            pass
-    except BlockingIOError:
-        pass
