@@ -14,7 +14,7 @@ import click
 
 from runlab.cli import cli
 from runlab.cli.common import STORE_ARG, names, pass_store, warnings_as_lines
-from runlab.cli.terminal import print_table, report
+from runlab.cli.terminal import export_table, print_table, report
 from runlab.store import Store
 
 if TYPE_CHECKING:
@@ -89,10 +89,7 @@ def best(
     with warnings_as_lines():
         runs = _selected(store, store_path, where, search)
         table = runs.best(metric, mode=mode, by=names(by))
-        if export_path is not None:
-            from runlab.query.export import export
-
-            export(table, export_path)
+        export_table(table, export_path)
     report(
         table,
         export_path=export_path,

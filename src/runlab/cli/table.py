@@ -13,7 +13,7 @@ import click
 
 from runlab.cli import cli
 from runlab.cli.common import STORE_ARG, names, pass_store, plural, warnings_as_lines
-from runlab.cli.terminal import print_table, report
+from runlab.cli.terminal import export_table, print_table, report
 from runlab.errors import UsageError
 from runlab.store import Store
 
@@ -158,10 +158,7 @@ def ls(
             runs = runs.search(search)
         grouped = bool(view.groupby or view.over)
         table = view.listing(runs)
-        if export_path is not None:
-            from runlab.query.export import export
-
-            export(table, export_path)
+        export_table(table, export_path)
     report(
         table,
         export_path=export_path,

@@ -24,6 +24,18 @@ MIN_CELL = 12  # columns are cut down to this at most: narrower shows too little
 GAP = 3  # rich's SIMPLE_HEAD box puts three characters between columns
 
 
+def export_table(table: RunTable, export_path: Path | None) -> None:
+    """Write ``table`` to ``--export``'s file, when one was given.
+
+    Called inside the command's ``warnings_as_lines`` block, so the writer's warnings
+    print as one line each like the query's; ``report`` then says where it wrote.
+    """
+    if export_path is not None:
+        from runlab.query.export import export
+
+        export(table, export_path)
+
+
 def report(
     table: RunTable,
     *,
