@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -51,8 +50,8 @@ from runlab.record.run import base_record, utc_iso
 from runlab.record.status import (
     LOST_AFTER_SECONDS,
     RunStatus,
+    identity,
     is_lost,
-    own_start_time,
     process_start_time,
 )
 
@@ -73,16 +72,11 @@ class Outcome:
 
 
 def _claim_text() -> bytes:
-    """What a claim file holds for this process: host, pid and pid start (asked once)."""
-    global _CLAIM
-    pid = os.getpid()
-    if _CLAIM[0] != pid:  # a forked child claims as itself
-        owner = {"host": socket.gethostname(), "pid": pid, "pid_start": own_start_time()}
-        _CLAIM = (pid, json.dumps(owner).encode())
-    return _CLAIM[1]
+    """What a claim file holds for this process: its host, pid and pid start."""
+    pid, host, pid_start = identity()
+    return json.dumps({"host": host, "pid": pid, "pid_start": pid_start}).encode()
 
 
-_CLAIM: tuple[int, bytes] = (0, b"")
 # The claim files this process created and has not released: releasing a folder it
 # owns by its mkdir (no claim file) must not delete another launcher's claim in it.
 _HELD: set[str] = set()
@@ -168,7 +162,7 @@ def _claim_is_stale(run_dir: RunDir, path: str) -> bool:
             return time.time() - os.stat(path).st_mtime > LOST_AFTER_SECONDS
         except FileNotFoundError:
             return True
-    if owner.get("host") == socket.gethostname():
+    if owner.get("host") == identity()[1]:
         started = process_start_time(int(owner.get("pid") or 0))
         return started is None or (
             owner.get("pid_start") is not None and abs(started - float(owner["pid_start"])) > 1.0
@@ -322,7 +316,7 @@ def _enter(run_dir: RunDir) -> dict[str, Any] | Literal[False] | None:
         if not is_lost(previous, run_dir.last_beat()):
             release(run_dir)
             return False
-        if previous.get("host") == socket.gethostname():
+        if previous.get("host") == identity()[1]:
             # its launcher died: its tasks may still be running
             end_leftovers(run_dir, int(previous.get("pid") or 0))
     return previous

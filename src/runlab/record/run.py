@@ -15,7 +15,6 @@ import gzip
 import os
 import pickle
 import shlex
-import socket
 import sys
 import threading
 import time
@@ -35,7 +34,7 @@ from runlab.record.files import atomic_write_json, atomic_write_text, read_json,
 from runlab.record.flusher import FLUSHER, WAKE_AT
 from runlab.record.layout import RunDir, StoreLayout
 from runlab.record.metrics import Point, format_points
-from runlab.record.status import HEARTBEAT_SECONDS, RunStatus, own_start_time
+from runlab.record.status import HEARTBEAT_SECONDS, RunStatus, identity
 
 FORMAT_VERSION = 1
 SIGTERM_EXIT_CODE = 128 + 15
@@ -400,7 +399,7 @@ def base_record(
     """The ``run.json`` of a run starting now in this process."""
     now = utc_iso(time.time())
     argv = list(command) if command is not None else list(sys.argv)
-    pid, host, pid_start = _identity()
+    pid, host, pid_start = identity()
     return {
         "format": FORMAT_VERSION,
         "id": run_id,
@@ -430,26 +429,6 @@ def base_record(
 
 
 _PYTHON = sys.version.split()[0]
-_IDENTITY: tuple[int, str, float | None] | None = None
-
-
-def _identity() -> tuple[int, str, float | None]:
-    """This process's pid, host and start time, asked once per process (a fork asks again).
-
-    A sweep writes them into every run's record, and each costs a system call.
-    """
-    global _IDENTITY
-    if _IDENTITY is None:
-        _IDENTITY = (os.getpid(), socket.gethostname(), own_start_time())
-    return _IDENTITY
-
-
-def _forget_identity() -> None:
-    global _IDENTITY
-    _IDENTITY = None
-
-
-os.register_at_fork(after_in_child=_forget_identity)
 
 
 @functools.lru_cache(maxsize=16)

@@ -47,16 +47,28 @@ def process_start_time(pid: int) -> float | None:
         return None
 
 
-_own_start: tuple[int, float | None] = (0, None)
+_IDENTITY: tuple[int, str, float | None] | None = None
 
 
-def own_start_time() -> float | None:
-    """This process's start time, asked once per process (a fork gets its own)."""
-    global _own_start
-    pid = os.getpid()
-    if _own_start[0] != pid:
-        _own_start = (pid, process_start_time(pid))
-    return _own_start[1]
+def identity() -> tuple[int, str, float | None]:
+    """This process's pid, host name and start time: asked once, and again after a fork.
+
+    Every record and claim a process writes carries them (a sweep: one a run), each
+    costs a system call, and the start time tells a reused pid from the writer.
+    """
+    global _IDENTITY
+    if _IDENTITY is None:
+        pid = os.getpid()
+        _IDENTITY = (pid, socket.gethostname(), process_start_time(pid))
+    return _IDENTITY
+
+
+def _forget_identity() -> None:
+    global _IDENTITY
+    _IDENTITY = None
+
+
+os.register_at_fork(after_in_child=_forget_identity)
 
 
 def is_lost(
