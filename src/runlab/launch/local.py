@@ -308,7 +308,7 @@ class LocalLauncher:
         names = lane.record.get(STEPS) or ()  # those completed earlier are left out
         lane.todo = collections.deque(c for c in lane.entry.commands if c[0] in names)
         try:
-            os.mkdir(os.path.join(lane.run_dir.path, "logs"))
+            os.mkdir(lane.run_dir.file("logs"))
         except FileExistsError:
             pass
         self._start_command(lane)
@@ -319,7 +319,7 @@ class LocalLauncher:
         name, line = lane.todo.popleft()
         lane.step = name
         argv = command_argv(line)
-        log_fd = os.open(os.path.join(lane.run_dir.path, "logs", f"{name}.log"), _LOG_FLAGS, 0o666)
+        log_fd = os.open(lane.run_dir.file(f"logs/{name}.log"), _LOG_FLAGS, 0o666)
         try:
             proc = spawn(argv, log_fd=log_fd, env=lane.run_env)
         except OSError as exc:

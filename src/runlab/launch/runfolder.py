@@ -84,7 +84,7 @@ _HELD: set[str] = set()
 
 def claim(run_dir: RunDir) -> bool:
     """Claim a run folder for this process; False if a live launcher holds it."""
-    path = os.path.join(run_dir.path, CLAIM_FILE)
+    path = run_dir.file(CLAIM_FILE)
     for _ in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -109,7 +109,7 @@ def release(run_dir: RunDir) -> None:
     """Give up this process's claim file on ``run_dir``, if it holds one."""
     if not _HELD:  # no claim file to give up: a folder this process created takes none
         return
-    path = os.path.join(run_dir.path, CLAIM_FILE)
+    path = run_dir.file(CLAIM_FILE)
     if path not in _HELD:
         return
     _HELD.discard(path)
